@@ -1,0 +1,418 @@
+//! `appxite-mock`: a strict local emulator of Appxite's "GET All Customers" endpoint.
+//!
+//! - [`data`]: the deterministic organization tree and pre-serialized customers.
+//! - [`params`]: query-string parsing and validation.
+//! - [`gateway`]: what a real API gateway enforces before the API sees a request
+//!   (X-Referer, auth, subscription key, rate limit) and the one JSON error shape.
+//! - [`faults`]: deterministic fault injection.
+//! - [`body`]: the streamed response body (bandwidth limit, truncation, dropped connections).
+//! - this file: configuration, routes and handlers.
+
+pub mod body;
+pub mod data;
+pub mod faults;
+pub mod gateway;
+pub mod params;
+mod rng;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde::Serialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::data::{DataSet, OrgKind};
+use crate::faults::Fault;
+use crate::gateway::{ApiError, RateLimiter};
+
+/// Everything the command line can set.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub customers: usize,
+    pub token: String,
+    pub subscription_key: Option<String>,
+    /// Requests per second per token; `None` = unlimited.
+    pub rate_limit: Option<u32>,
+    /// Fraction of API requests that get a fault.
+    pub chaos: f64,
+    pub latency_ms: u64,
+    /// Body bytes per second; `None` = as fast as possible.
+    pub bandwidth: Option<u64>,
+    /// The largest POST body, in organization IDs.
+    pub max_ids: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 1,
+            customers: 25_000,
+            token: "dev-token".into(),
+            subscription_key: None,
+            rate_limit: None,
+            chaos: 0.0,
+            latency_ms: 0,
+            bandwidth: None,
+            max_ids: 1000,
+        }
+    }
+}
+
+/// Counters served at `GET /__mock/stats`, so tests can check the server's own view.
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    /// Response bodies still being sent (or handlers still running).
+    pub in_flight: AtomicU64,
+    pub customers_served: AtomicU64,
+    pub bytes_served: AtomicU64,
+    by_status: Mutex<BTreeMap<u16, u64>>,
+    by_fault: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Stats {
+    fn count_status(&self, status: StatusCode) {
+        *self.by_status.lock().unwrap().entry(status.as_u16()).or_default() += 1;
+    }
+    fn count_fault(&self, fault: &Fault) {
+        *self.by_fault.lock().unwrap().entry(fault.kind()).or_default() += 1;
+    }
+}
+
+/// Decrements `in_flight` when dropped: held by the handler and then by the body stream,
+/// so it counts until the last byte is sent or the connection goes away.
+pub struct InFlight(Arc<Stats>);
+
+impl InFlight {
+    fn new(stats: &Arc<Stats>) -> Self {
+        stats.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(stats.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub struct AppState {
+    pub config: Config,
+    pub data: DataSet,
+    pub stats: Arc<Stats>,
+    limiter: RateLimiter,
+    /// Sequence number of API requests that passed validation (drives the fault schedule).
+    fault_seq: AtomicU64,
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// Generate the data set and build the router.
+pub fn app(config: Config) -> (Router, SharedState) {
+    let data = DataSet::generate(config.seed, config.customers);
+    let state = Arc::new(AppState {
+        limiter: RateLimiter::new(config.rate_limit),
+        config,
+        data,
+        stats: Arc::default(),
+        fault_seq: AtomicU64::new(0),
+    });
+    let api = Router::new()
+        .route("/distis/organizations/details/{org_id}", get(get_details))
+        .route("/api/v2/organizations/details/{org_id}", get(get_details))
+        .route("/distis/organizations/details", axum::routing::post(post_details))
+        .route("/api/v2/organizations/details", axum::routing::post(post_details))
+        .route("/__mock/orgs", get(list_orgs))
+        .route("/__mock/stats", get(stats))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("x-referer"),
+            header::HeaderName::from_static("ocp-apim-subscription-key"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+    (api.layer(cors), state)
+}
+
+async fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "Resource not found.").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed for this resource.").into_response()
+}
+
+async fn get_details(
+    State(state): State<SharedState>,
+    Path(org_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let guard = InFlight::new(&state.stats);
+    let result = async {
+        gateway::admit(&state, &headers)?;
+        let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
+        check_uuid(&org_id)?;
+        let org = state.data.org(&org_id).ok_or_else(|| unknown_org(&org_id))?;
+        let range = state.data.customers_of(org, params.include_child_organizations);
+        Ok::<_, ApiError>((params, vec![range]))
+    }
+    .await;
+    respond(&state, result, guard).await
+}
+
+async fn post_details(
+    State(state): State<SharedState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let guard = InFlight::new(&state.stats);
+    let result = async {
+        gateway::admit(&state, &headers)?;
+        let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
+        let ids = parse_id_list(&body, state.config.max_ids)?;
+        let mut platform = None;
+        let mut ranges = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let org = state.data.org(id).ok_or_else(|| unknown_org(id))?;
+            match platform {
+                None => platform = Some((org.platform, id)),
+                Some((p, first)) if p != org.platform => {
+                    return Err(ApiError::bad_request(format!(
+                        "Mixed Platform Data: organizations {first} and {id} belong to different platforms; \
+                         a single request cannot include customers from different platforms."
+                    )))
+                }
+                Some(_) => {}
+            }
+            ranges.push(state.data.customers_of(org, params.include_child_organizations));
+        }
+        Ok((params, ranges))
+    }
+    .await;
+    respond(&state, result, guard).await
+}
+
+fn check_uuid(id: &str) -> Result<(), ApiError> {
+    let ok = id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("'{}' is not a valid organization ID (a UUID).", truncate(id, 80))))
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn unknown_org(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("Organization {id} was not found."))
+}
+
+/// The POST body: a non-empty JSON array of distinct-or-not organization UUIDs.
+fn parse_id_list(body: &[u8], max: usize) -> Result<Vec<String>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| ApiError::bad_request("The request body must be a JSON array of organization IDs."))?;
+    if items.is_empty() {
+        return Err(ApiError::bad_request("The request body must list at least one organization ID."));
+    }
+    if items.len() > max {
+        return Err(ApiError::bad_request(format!(
+            "The request body lists {} organization IDs; at most {max} are allowed.",
+            items.len()
+        )));
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let id = item.as_str().ok_or_else(|| {
+            ApiError::bad_request(format!("Item {i} of the request body is not a string; organization IDs are strings."))
+        })?;
+        check_uuid(id)?;
+        ids.push(id.to_string());
+    }
+    Ok(ids)
+}
+
+/// Filter, page and stream the selected customers (or the error).
+async fn respond(
+    state: &SharedState,
+    result: Result<(params::Params, Vec<std::ops::Range<usize>>), ApiError>,
+    guard: InFlight,
+) -> Response {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if state.config.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(state.config.latency_ms)).await;
+    }
+    let (params, ranges) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            state.stats.count_status(e.status);
+            return e.into_response();
+        }
+    };
+    let indices = select_page(state, &params, &ranges);
+    let sections = params.sections;
+    let record_ends: Vec<u64> = {
+        let mut at = 1u64; // after '['
+        indices
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                at += (i > 0) as u64 + state.data.customers[c as usize].json_len(sections) as u64;
+                at
+            })
+            .collect()
+    };
+    let body_len = record_ends.last().copied().unwrap_or(1) + 1;
+
+    let seq = state.fault_seq.fetch_add(1, Ordering::SeqCst);
+    let fault = faults::decide(state.config.seed, state.config.chaos, seq, body_len, &record_ends);
+    let mut cut = None;
+    if let Some(f) = &fault {
+        state.stats.count_fault(f);
+        let retry_after = 1 + seq % 2; // seconds
+        match *f {
+            Fault::RateLimited => {
+                return finish_error(state, ApiError::rate_limited(retry_after, "Rate limit is exceeded. Try again later."))
+            }
+            Fault::InternalError => {
+                return finish_error(state, ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."))
+            }
+            Fault::BadGateway => {
+                return finish_error(state, ApiError::new(StatusCode::BAD_GATEWAY, "Bad gateway: the backend did not answer."))
+            }
+            Fault::Unavailable => {
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable.");
+                e.retry_after = Some(retry_after);
+                return finish_error(state, e);
+            }
+            Fault::DroppedConnection { offset } => cut = Some(body::Cut::Drop(offset)),
+            Fault::Truncated { offset } => cut = Some(body::Cut::End(offset)),
+            Fault::Slow { delay_ms } => tokio::time::sleep(Duration::from_millis(delay_ms)).await,
+        }
+    }
+    state.stats.count_status(StatusCode::OK);
+    if cut.is_none() {
+        state.stats.customers_served.fetch_add(indices.len() as u64, Ordering::Relaxed);
+    }
+    let stream = body::customer_stream(state.clone(), indices, sections, cut, guard);
+    let mut response = Response::new(axum::body::Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response
+}
+
+fn finish_error(state: &SharedState, e: ApiError) -> Response {
+    state.stats.count_status(e.status);
+    e.into_response()
+}
+
+/// The page's customer indices: the union of the ranges in order (first occurrence wins),
+/// filtered by status, then the `page`-th slice of `page_size`.
+fn select_page(state: &SharedState, params: &params::Params, ranges: &[std::ops::Range<usize>]) -> Vec<u32> {
+    let skip = (params.page as u64 - 1) * params.page_size as u64;
+    let take = params.page_size as usize;
+    let customers = &state.data.customers;
+    let mut seen_upto: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut out = Vec::with_capacity(take.min(10_000));
+    let mut matched = 0u64;
+    for r in ranges {
+        for i in r.clone() {
+            if seen_upto.iter().any(|s| s.contains(&i)) {
+                continue;
+            }
+            if params.customer_status.is_some_and(|s| customers[i].status != s) {
+                continue;
+            }
+            if matched >= skip {
+                out.push(i as u32);
+                if out.len() == take {
+                    return out;
+                }
+            }
+            matched += 1;
+        }
+        seen_upto.push(r.clone());
+    }
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrgView<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: OrgKind,
+    parent_id: Option<&'a str>,
+    platform_url: &'a str,
+    /// Customers in the whole subtree.
+    customer_count: usize,
+    /// Customers owned directly.
+    direct_customer_count: usize,
+}
+
+/// `GET /__mock/orgs`: distributors and resellers (customers are left out: there are
+/// thousands), so tests, the demo and benchmarks pick IDs without hard-coding them.
+async fn list_orgs(State(state): State<SharedState>) -> Response {
+    let d = &state.data;
+    let orgs: Vec<OrgView> = d
+        .orgs
+        .iter()
+        .filter(|o| o.kind != OrgKind::Customer)
+        .map(|o| OrgView {
+            id: &o.id,
+            name: &o.name,
+            kind: o.kind,
+            parent_id: o.parent.map(|p| d.orgs[p].id.as_str()),
+            platform_url: &d.platforms[o.platform].url,
+            customer_count: o.subtree.len(),
+            direct_customer_count: o.direct.len(),
+        })
+        .collect();
+    Json(serde_json::json!({
+        "platforms": d.platforms.iter().map(|p| serde_json::json!({"name": p.name, "url": p.url})).collect::<Vec<_>>(),
+        "customerCount": d.customers.len(),
+        "orgs": orgs,
+    }))
+    .into_response()
+}
+
+/// `GET /__mock/stats`: the server's own counters.
+async fn stats(State(state): State<SharedState>) -> Response {
+    let s = &state.stats;
+    Json(serde_json::json!({
+        "requests": s.requests.load(Ordering::SeqCst),
+        "inFlight": s.in_flight.load(Ordering::SeqCst),
+        "customersServed": s.customers_served.load(Ordering::SeqCst),
+        "bytesServed": s.bytes_served.load(Ordering::SeqCst),
+        "byStatus": s.by_status.lock().unwrap().clone(),
+        "faults": s.by_fault.lock().unwrap().clone(),
+    }))
+    .into_response()
+}
