@@ -1,0 +1,55 @@
+//! # appxite-customers
+//!
+//! Every customer of an Appxite distributor or reseller — organisation details, addresses,
+//! contacts, custom properties, status, industries and vendor tenants — through Appxite's
+//! "GET All Customers" endpoint, as one typed, paginated, streaming iterator.
+//!
+//! The npm package (`appxite-customers`) is this crate compiled to WebAssembly; its JS API is
+//! in the README. From Rust (workers-rs, Leptos, Yew …) on `wasm32`, use `Client`:
+//!
+//! ```text
+//! use appxite_customers::{Client, ClientOptions, CustomerQuery};
+//! use futures_util::StreamExt;
+//!
+//! let client = Client::new(ClientOptions {
+//!     base_url: "https://api.appxite.com".into(),
+//!     referer: "https://portal.example".into(),
+//!     token: Some("…".into()),
+//!     ..Default::default()
+//! })?;
+//! let mut customers = client.customers("e99ff867-…", CustomerQuery::everything());
+//! while let Some(customer) = customers.next().await {
+//!     let customer = customer?;
+//!     println!("{} {:?}", customer.customer_id, customer.customer_name);
+//! }
+//! ```
+//!
+//! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
+//! the streamed body), [`retry`] (backoff and Retry-After), [`pager`] (pages, retries and
+//! exactly-once), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
+//! else.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod model;
+pub mod pager;
+pub mod query;
+pub mod retry;
+pub mod scan;
+pub mod stream;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod client;
+#[cfg(target_arch = "wasm32")]
+mod js;
+
+#[cfg(target_arch = "wasm32")]
+pub use client::{Client, ClientOptions};
+pub use error::Error;
+pub use model::*;
+pub use pager::{Event, PageRun, Progress, RunOptions, Target};
+pub use query::CustomerQuery;
+pub use retry::{RetryOptions, RetryPolicy};
+pub use stream::customer_stream;

@@ -295,7 +295,7 @@ async fn respond(
     let mut cut = None;
     if let Some(f) = &fault {
         state.stats.count_fault(f);
-        let retry_after = 1 + seq % 2; // seconds
+        let retry_after = 1; // seconds: short, so chaos runs stay quick
         match *f {
             Fault::RateLimited => {
                 return finish_error(state, ApiError::rate_limited(retry_after, "Rate limit is exceeded. Try again later."))

@@ -1,0 +1,200 @@
+//! The one error type of the SDK. Every variant has a stable string [`Error::code`] that JS
+//! callers `switch` on; messages never contain tokens or keys (the SDK never puts them in a
+//! message, and server text is passed through [`scrub`]).
+
+use std::fmt;
+
+/// An SDK error: what went wrong, with a stable [`code`](Error::code). In every variant,
+/// `status` is the HTTP status and `message` the server's message (scrubbed of secrets).
+#[allow(missing_docs)] // the fields are documented once, above
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A bad argument, caught before any request was sent.
+    InvalidArgument(String),
+    /// No `X-Referer` could be determined (no page origin and no `referer` option).
+    MissingReferer,
+    /// 401: the token (or subscription key) was refused, also after one refresh.
+    Unauthorized { status: u16, message: String },
+    /// 403: the gateway refused the caller (for example X-Referer does not match the page).
+    Forbidden { status: u16, message: String },
+    /// 404: the organization does not exist (or is not visible to this caller).
+    NotFound { status: u16, message: String },
+    /// 400 from the server for mixing organizations of different platforms in one request.
+    MixedPlatform { status: u16, message: String, batch: Option<u32> },
+    /// 400 from the server for any other reason.
+    BadRequest { status: u16, message: String },
+    /// 429 (or 503 with Retry-After) after retries, or a Retry-After longer than allowed.
+    RateLimited { status: u16, message: String, retry_after_ms: Option<u64> },
+    /// Any other non-2xx status, after retries where the status is retryable.
+    Http { status: u16, message: String },
+    /// The request failed before a response arrived, or the body stream broke.
+    Network(String),
+    /// The body was not the JSON array of customer objects the API returns (including a
+    /// body that was cut off before its closing `]`).
+    Decode(String),
+    /// An attempt took longer than `timeoutMs`, or the run longer than `deadlineMs`.
+    Timeout(String),
+    /// The caller's AbortSignal fired (or the iteration was stopped).
+    Aborted(String),
+}
+
+impl Error {
+    /// The stable code: `INVALID_ARGUMENT`, `MISSING_REFERER`, `UNAUTHORIZED`, `FORBIDDEN`,
+    /// `NOT_FOUND`, `MIXED_PLATFORM`, `BAD_REQUEST`, `RATE_LIMITED`, `HTTP`, `NETWORK`,
+    /// `DECODE`, `TIMEOUT`, `ABORTED`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Error::MissingReferer => "MISSING_REFERER",
+            Error::Unauthorized { .. } => "UNAUTHORIZED",
+            Error::Forbidden { .. } => "FORBIDDEN",
+            Error::NotFound { .. } => "NOT_FOUND",
+            Error::MixedPlatform { .. } => "MIXED_PLATFORM",
+            Error::BadRequest { .. } => "BAD_REQUEST",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Http { .. } => "HTTP",
+            Error::Network(_) => "NETWORK",
+            Error::Decode(_) => "DECODE",
+            Error::Timeout(_) => "TIMEOUT",
+            Error::Aborted(_) => "ABORTED",
+        }
+    }
+
+    /// The HTTP status, for errors that came with a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { status, .. }
+            | Error::Forbidden { status, .. }
+            | Error::NotFound { status, .. }
+            | Error::MixedPlatform { status, .. }
+            | Error::BadRequest { status, .. }
+            | Error::RateLimited { status, .. }
+            | Error::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to wait, for `RATE_LIMITED`.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_ms, .. } => *retry_after_ms,
+            _ => None,
+        }
+    }
+
+    /// Build the error for a non-2xx response. `message` is the server's, already scrubbed.
+    pub fn from_status(status: u16, message: String, retry_after_ms: Option<u64>) -> Error {
+        match status {
+            400 if is_mixed_platform(&message) => Error::MixedPlatform { status, message, batch: None },
+            400 => Error::BadRequest { status, message },
+            401 => Error::Unauthorized { status, message },
+            403 => Error::Forbidden { status, message },
+            404 => Error::NotFound { status, message },
+            429 => Error::RateLimited { status, message, retry_after_ms },
+            _ => Error::Http { status, message },
+        }
+    }
+}
+
+fn is_mixed_platform(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("mixed platform") || m.contains("different platforms")
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
+            Error::MissingReferer => f.write_str(
+                "no X-Referer: there is no page origin here (Workers, Node), so pass the `referer` option \
+                 with your platform URL",
+            ),
+            Error::Unauthorized { status, message } => write!(f, "the token was refused ({status}): {message}"),
+            Error::Forbidden { status, message } => write!(f, "access forbidden ({status}): {message}"),
+            Error::NotFound { status, message } => write!(f, "not found ({status}): {message}"),
+            Error::MixedPlatform { status, message, batch } => match batch {
+                Some(b) => write!(f, "mixed platforms in ID batch {b} ({status}): {message}"),
+                None => write!(f, "mixed platforms ({status}): {message}"),
+            },
+            Error::BadRequest { status, message } => write!(f, "the server rejected the request ({status}): {message}"),
+            Error::RateLimited { status, message, retry_after_ms } => match retry_after_ms {
+                Some(ms) => write!(f, "rate limited ({status}), retry after {ms} ms: {message}"),
+                None => write!(f, "rate limited ({status}): {message}"),
+            },
+            Error::Http { status, message } => write!(f, "HTTP {status}: {message}"),
+            Error::Network(m) => write!(f, "network error: {m}"),
+            Error::Decode(m) => write!(f, "unexpected response body: {m}"),
+            Error::Timeout(m) => write!(f, "timed out: {m}"),
+            Error::Aborted(m) => write!(f, "aborted: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Remove anything that looks like a credential from text that will be shown to a caller
+/// (server messages, JS error messages): bearer tokens, `key=`/`token=` query values and
+/// the given secrets verbatim.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 3) {
+        out = out.replace(*s, "[redacted]");
+    }
+    // `Bearer xyz` → `Bearer [redacted]`
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = find_ci(rest, "bearer ") {
+        result.push_str(&rest[..i + 7]);
+        let after = &rest[i + 7..];
+        let end = after.find(|c: char| c.is_whitespace() || c == '"' || c == ',').unwrap_or(after.len());
+        if end > 0 && &after[..end] != "[redacted]" {
+            result.push_str("[redacted]");
+        } else {
+            result.push_str(&after[..end]);
+        }
+        rest = &after[end..];
+    }
+    result.push_str(rest);
+    // `?subscription-key=xyz&` style query values.
+    for key in ["subscription-key=", "subscription_key=", "token=", "access_token=", "key="] {
+        while let Some(i) = find_ci(&result, key) {
+            let start = i + key.len();
+            let end = result[start..].find(['&', ' ', '"', '\'']).map_or(result.len(), |e| start + e);
+            if &result[start..end] == "[redacted]" || start == end {
+                break;
+            }
+            result.replace_range(start..end, "[redacted]");
+        }
+    }
+    result
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.to_ascii_lowercase().find(needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_codes() {
+        let c = |s, m: &str| Error::from_status(s, m.into(), None).code();
+        assert_eq!(c(400, "Mixed Platform Data: no"), "MIXED_PLATFORM");
+        assert_eq!(c(400, "pageSize must be"), "BAD_REQUEST");
+        assert_eq!(c(401, ""), "UNAUTHORIZED");
+        assert_eq!(c(403, ""), "FORBIDDEN");
+        assert_eq!(c(404, ""), "NOT_FOUND");
+        assert_eq!(c(429, ""), "RATE_LIMITED");
+        assert_eq!(c(502, ""), "HTTP");
+    }
+
+    #[test]
+    fn scrub_removes_secrets() {
+        let s = scrub("Authorization: Bearer abc.def failed for sk-123 at /x?subscription-key=zzz&a=1", &["sk-123"]);
+        assert!(!s.contains("abc.def") && !s.contains("sk-123") && !s.contains("zzz"), "{s}");
+        assert!(s.contains("a=1"));
+        assert_eq!(scrub("plain text", &["ab"]), "plain text");
+    }
+}

@@ -1,0 +1,407 @@
+//! The streaming record scanner: finds where each customer object of the top-level JSON array
+//! begins and ends while the body is still arriving, without decoding it. Records can then
+//! leave the page as soon as their last byte is in (JavaScript decodes them with one native
+//! `JSON.parse` per batch; Rust with serde_json per record), and the buffer holds only the
+//! tail that is not yet a whole record — memory stays flat whatever the page size.
+//!
+//! It is also the truncation detector: a body that ends before the array's closing `]` is an
+//! error, never a short last page.
+
+use std::ops::Range;
+
+use crate::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Before the opening `[`.
+    Start,
+    /// After `[`: a record or `]`.
+    FirstValue,
+    /// After `,`: a record.
+    NextValue,
+    /// Inside a record.
+    InRecord,
+    /// After a record: `,` or `]`.
+    AfterValue,
+    /// After the closing `]`: only whitespace.
+    Done,
+}
+
+/// Incremental scanner over one response body. See the module docs.
+#[derive(Debug)]
+pub struct RecordScanner {
+    buf: Vec<u8>,
+    /// Next byte to scan.
+    pos: usize,
+    state: State,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    record_start: usize,
+    /// Complete records not yet taken.
+    ready: Vec<Range<usize>>,
+    /// Complete records seen in this body, taken or not.
+    complete: u64,
+    /// Records already taken from this body (or skipped).
+    taken: u64,
+}
+
+impl Default for RecordScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl RecordScanner {
+    /// A scanner for a new body.
+    pub fn new() -> Self {
+        RecordScanner {
+            buf: Vec::with_capacity(64 * 1024),
+            pos: 0,
+            state: State::Start,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            record_start: 0,
+            ready: Vec::new(),
+            complete: 0,
+            taken: 0,
+        }
+    }
+
+    /// Forget the current body (keeps the buffer's capacity).
+    pub fn reset(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        *self = RecordScanner { buf, ..Self::new() };
+        self.buf.clear();
+    }
+
+    /// Complete records seen so far in this body.
+    pub fn complete(&self) -> u64 {
+        self.complete
+    }
+
+    /// Bytes held (for memory checks).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the closing `]` has been seen.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Make room and hand out the buffer for the next chunk to be appended; call
+    /// [`scan`](Self::scan) afterwards. Bytes already handed out as records are dropped here.
+    pub fn buffer_for_append(&mut self) -> &mut Vec<u8> {
+        self.compact();
+        &mut self.buf
+    }
+
+    /// Append a chunk and scan it.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        self.buffer_for_append().extend_from_slice(chunk);
+        self.scan()
+    }
+
+    /// Drop the bytes before the earliest one still needed, keeping one byte in front of it
+    /// (see [`with_array_text`](Self::with_array_text)).
+    fn compact(&mut self) {
+        let keep_from = match (self.ready.first(), self.state) {
+            (Some(r), _) => r.start,
+            (None, State::InRecord) => self.record_start,
+            (None, _) => self.pos,
+        };
+        let cut = keep_from.saturating_sub(1);
+        if cut == 0 {
+            return;
+        }
+        self.buf.drain(..cut);
+        self.pos -= cut;
+        self.record_start = self.record_start.saturating_sub(cut);
+        for r in &mut self.ready {
+            *r = r.start - cut..r.end - cut;
+        }
+    }
+
+    /// Scan the bytes appended since the last call.
+    pub fn scan(&mut self) -> Result<(), Error> {
+        let buf = &self.buf[..];
+        let mut i = self.pos;
+        let n = buf.len();
+        while i < n {
+            match self.state {
+                State::InRecord => {
+                    if self.in_string {
+                        if self.escaped {
+                            self.escaped = false;
+                            i += 1;
+                            continue;
+                        }
+                        // The hot loop: skip ordinary string bytes.
+                        while i < n && buf[i] != b'"' && buf[i] != b'\\' {
+                            i += 1;
+                        }
+                        if i == n {
+                            break;
+                        }
+                        if buf[i] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                        }
+                        i += 1;
+                        continue;
+                    }
+                    match buf[i] {
+                        b'"' => self.in_string = true,
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' => {
+                            self.depth -= 1;
+                            if self.depth == 0 {
+                                self.ready.push(self.record_start..i + 1);
+                                self.complete += 1;
+                                self.state = State::AfterValue;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                state => {
+                    let b = buf[i];
+                    i += 1;
+                    if is_ws(b) {
+                        continue;
+                    }
+                    self.state = match (state, b) {
+                        // A UTF-8 byte order mark before the array is tolerated.
+                        (State::Start, 0xEF | 0xBB | 0xBF) if i <= 3 => State::Start,
+                        (State::Start, b'[') => State::FirstValue,
+                        (State::Start, _) => return Err(decode_error("the response body is not a JSON array")),
+                        (State::FirstValue | State::NextValue, b'{') => {
+                            self.record_start = i - 1;
+                            self.depth = 1;
+                            State::InRecord
+                        }
+                        (State::FirstValue | State::AfterValue, b']') => State::Done,
+                        (State::FirstValue | State::NextValue, _) => {
+                            return Err(decode_error("an item of the response array is not a customer object"))
+                        }
+                        (State::AfterValue, b',') => State::NextValue,
+                        (State::AfterValue, _) => {
+                            return Err(decode_error("expected ',' or ']' between customer objects"))
+                        }
+                        (State::Done, _) => {
+                            return Err(decode_error("unexpected data after the end of the JSON array"))
+                        }
+                        (State::InRecord, _) => unreachable!("handled above"),
+                    };
+                }
+            }
+        }
+        self.pos = i;
+        Ok(())
+    }
+
+    /// Call at the end of the body: an array that was never closed was cut off.
+    pub fn finish(&self) -> Result<(), Error> {
+        if self.state == State::Done {
+            Ok(())
+        } else {
+            Err(decode_error("the response body was truncated: it ended before the JSON array was closed"))
+        }
+    }
+
+    /// Drop ready records until `count` records of this body have been taken or skipped
+    /// (used to skip what was already delivered when a page is fetched again).
+    pub fn skip_until(&mut self, count: u64) {
+        let n = (count.saturating_sub(self.taken) as usize).min(self.ready.len());
+        self.ready.drain(..n);
+        self.taken += n as u64;
+    }
+
+    /// Records ready to be taken (after skipping).
+    pub fn ready_count(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// Take every ready record, one byte slice per record.
+    pub fn take_each(&mut self) -> impl Iterator<Item = &[u8]> {
+        self.taken += self.ready.len() as u64;
+        let buf = &self.buf;
+        self.ready.drain(..).map(move |r| &buf[r])
+    }
+
+    /// Take every ready record as one JSON array text — `[rec,rec,…]` with the separators
+    /// the server sent — and hand it to `f` (for a single native `JSON.parse`). The brackets
+    /// are written over the bytes just outside the records and restored afterwards, so no
+    /// copy of the batch is made. `None` if no record is ready.
+    pub fn with_array_text<R>(&mut self, f: impl FnOnce(&str) -> R) -> Result<Option<(R, usize)>, Error> {
+        let (Some(first), Some(last)) = (self.ready.first(), self.ready.last()) else {
+            return Ok(None);
+        };
+        let count = self.ready.len();
+        let (start, end) = (first.start, last.end);
+        debug_assert!(start >= 1, "compact keeps a byte in front of the first record");
+        let appended = end == self.buf.len();
+        if appended {
+            self.buf.push(b' ');
+        }
+        let (before, after) = (self.buf[start - 1], self.buf[end]);
+        self.buf[start - 1] = b'[';
+        self.buf[end] = b']';
+        let result = std::str::from_utf8(&self.buf[start - 1..=end])
+            .map(f)
+            .map_err(|_| decode_error("the response body is not valid UTF-8"));
+        self.buf[start - 1] = before;
+        self.buf[end] = after;
+        if appended {
+            self.buf.pop();
+        }
+        self.ready.clear();
+        self.taken += count as u64;
+        Ok(Some((result?, count)))
+    }
+}
+
+fn decode_error(message: &str) -> Error {
+    Error::Decode(message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Feed `body` in the given chunk sizes; return every record and whether it closed.
+    fn scan_chunks(body: &[u8], sizes: &[usize]) -> Result<(Vec<String>, bool), Error> {
+        let mut s = RecordScanner::new();
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut k = 0;
+        while at < body.len() {
+            let n = sizes[k % sizes.len()].max(1).min(body.len() - at);
+            s.push(&body[at..at + n])?;
+            at += n;
+            k += 1;
+            out.extend(s.take_each().map(|r| String::from_utf8(r.to_vec()).unwrap()));
+        }
+        Ok((out, s.finish().is_ok()))
+    }
+
+    const TRICKY: &str = r#" [ {"a":"]}","b":"\"}{[","c":[1,[2,{"d":"\\"}]],"e":"\u00e9\u005d"} ,
+        {"x":{"y":{"z":[]}},"name":"Ørsted 北京 <img src=x onerror=alert(1)>"}	,{}
+      ]  "#;
+
+    #[test]
+    fn tricky_records_at_every_chunk_boundary() {
+        let expected: Vec<serde_json::Value> = serde_json::from_str(TRICKY).unwrap();
+        for split in 1..TRICKY.len() {
+            let mut s = RecordScanner::new();
+            let mut got = Vec::new();
+            for part in [&TRICKY.as_bytes()[..split], &TRICKY.as_bytes()[split..]] {
+                s.push(part).unwrap();
+                got.extend(s.take_each().map(|r| serde_json::from_slice::<serde_json::Value>(r).unwrap()));
+            }
+            s.finish().unwrap();
+            assert_eq!(got, expected, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn byte_by_byte_and_array_text_batches() {
+        let mut s = RecordScanner::new();
+        let mut got: Vec<serde_json::Value> = Vec::new();
+        for b in TRICKY.as_bytes() {
+            s.push(&[*b]).unwrap();
+            if let Some((batch, _)) = s.with_array_text(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).unwrap()).unwrap() {
+                got.extend(batch);
+            }
+        }
+        s.finish().unwrap();
+        assert_eq!(got, serde_json::from_str::<Vec<serde_json::Value>>(TRICKY).unwrap());
+    }
+
+    #[test]
+    fn truncation_is_never_a_short_page() {
+        let body = br#"[{"a":1},{"b":2}]"#;
+        for cut in 0..body.len() {
+            let (records, closed) = scan_chunks(&body[..cut], &[3]).unwrap_or_default();
+            assert!(!closed, "cut at {cut} looked complete with {records:?}");
+        }
+        assert_eq!(scan_chunks(body, &[3]).unwrap(), (vec![r#"{"a":1}"#.into(), r#"{"b":2}"#.into()], true));
+        assert!(scan_chunks(b"[]", &[1]).unwrap().1);
+    }
+
+    #[test]
+    fn malformed_bodies_are_decode_errors() {
+        for body in [&b"{\"statusCode\":500}"[..], b"[1,2]", b"[{} {}]", b"[{}]x", b"<html>", b"[,{}]", b"[{},]"] {
+            let err = scan_chunks(body, &[2]).and_then(|(_, closed)| if closed { Ok(()) } else { Err(decode_error("open")) });
+            assert_eq!(err.unwrap_err().code(), "DECODE", "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn skip_drops_already_delivered_records() {
+        let mut s = RecordScanner::new();
+        s.push(br#"[{"n":1},{"n":2},{"n":3}"#).unwrap();
+        s.skip_until(2);
+        let got: Vec<_> = s.take_each().map(|r| r.to_vec()).collect();
+        assert_eq!(got, vec![br#"{"n":3}"#.to_vec()]);
+    }
+
+    #[test]
+    fn memory_stays_bounded_by_the_unconsumed_tail() {
+        let record = br#"{"customerId":"11111111-2222-3333-4444-555555555555","customerName":"x"}"#;
+        let mut s = RecordScanner::new();
+        s.push(b"[").unwrap();
+        for i in 0..20_000 {
+            if i > 0 {
+                s.push(b",").unwrap();
+            }
+            s.push(record).unwrap();
+            s.take_each().count();
+        }
+        s.push(b"]").unwrap();
+        s.finish().unwrap();
+        assert!(s.buffered() < 4 * record.len(), "{}", s.buffered());
+        assert_eq!(s.complete(), 20_000);
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_of_generated_json_gives_the_same_records(
+            values in proptest::collection::vec(arb_object(), 0..8),
+            sizes in proptest::collection::vec(1usize..40, 1..6),
+        ) {
+            let body = serde_json::to_string(&values).unwrap();
+            let (records, closed) = scan_chunks(body.as_bytes(), &sizes).unwrap();
+            prop_assert!(closed);
+            let parsed: Vec<serde_json::Value> = records.iter().map(|r| serde_json::from_str(r).unwrap()).collect();
+            prop_assert_eq!(parsed, values);
+        }
+    }
+
+    fn arb_object() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[\\PC\"\\\\\\]\\[{}]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        let value = leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\"\\]}]{1,4}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest::collection::btree_map("[a-zA-Z]{1,6}", value, 0..5)
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+    }
+}

@@ -1,0 +1,76 @@
+//! What the pager needs from its runtime — send a request and stream the body, sleep,
+//! the clock, randomness, the token — as a trait, so the paging, retry and exactly-once logic
+//! runs unchanged on the host (tests, with a scripted transport) and in wasm (`fetch`).
+
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+
+use crate::error::Error;
+
+/// HTTP method of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `GET /distis/organizations/details/{orgId}`
+    Get,
+    /// `POST /distis/organizations/details` with the IDs as the body.
+    Post,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A request, ready to send.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// GET or POST.
+    pub method: Method,
+    /// Full URL (never carries credentials).
+    pub url: String,
+    /// Headers, credentials included.
+    pub headers: Vec<(String, String)>,
+    /// JSON body for POST.
+    pub body: Option<String>,
+}
+
+/// Status line and the headers the pager reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseHead {
+    /// HTTP status.
+    pub status: u16,
+    /// The raw `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+}
+
+/// A response body being streamed.
+#[allow(async_fn_in_trait)] // single-threaded wasm: no Send bound wanted
+pub trait ResponseBody {
+    /// Append the next chunk to `out`. `Ok(false)` at the end of the body.
+    async fn read_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, Error>;
+}
+
+/// The runtime services of one pager run.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// The streamed body type.
+    type Body: ResponseBody;
+    /// Send a request; `timeout_ms` bounds the attempt from request to last body byte.
+    /// Fails with `ABORTED` when the run is cancelled, `TIMEOUT`, or `NETWORK`.
+    async fn send(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<(ResponseHead, Self::Body), Error>;
+    /// Wait `ms`, or fail with `ABORTED` as soon as the run is cancelled.
+    async fn sleep(&self, ms: u64) -> Result<(), Error>;
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// Uniform in `[0, 1)`, for backoff jitter.
+    fn random(&self) -> f64;
+    /// The bearer token for the next request; `refresh` after a 401. `None`: send none.
+    async fn token(&self, refresh: bool) -> Result<Option<String>, Error>;
+    /// Whether asking again after a 401 could give a different token.
+    fn can_refresh(&self) -> bool;
+}
