@@ -148,7 +148,8 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
         result.push_str(&rest[..i + 7]);
         let after = &rest[i + 7..];
         let end = after.find(|c: char| c.is_whitespace() || c == '"' || c == ',').unwrap_or(after.len());
-        if end > 0 && &after[..end] != "[redacted]" {
+        // Only what looks like a credential (long enough), so "bearer token." stays readable.
+        if end >= 12 && &after[..end] != "[redacted]" {
             result.push_str("[redacted]");
         } else {
             result.push_str(&after[..end]);
@@ -192,9 +193,81 @@ mod tests {
 
     #[test]
     fn scrub_removes_secrets() {
-        let s = scrub("Authorization: Bearer abc.def failed for sk-123 at /x?subscription-key=zzz&a=1", &["sk-123"]);
+        assert_eq!(scrub("invalid bearer token.", &[]), "invalid bearer token.");
+        let s = scrub("Authorization: Bearer abc.def.ghi.jkl failed for sk-123 at /x?subscription-key=zzz&a=1", &["sk-123"]);
         assert!(!s.contains("abc.def") && !s.contains("sk-123") && !s.contains("zzz"), "{s}");
         assert!(s.contains("a=1"));
         assert_eq!(scrub("plain text", &["ab"]), "plain text");
+    }
+}
+
+/// The `"message"` (or `"error": {"message"}`) string of a JSON error body, without a JSON
+/// parser (keeps the wasm small): finds the key and decodes the string literal after it.
+pub fn json_message(body: &str) -> Option<String> {
+    let mut rest = body;
+    while let Some(i) = rest.find("\"message\"") {
+        let after = rest[i + 9..].trim_start();
+        if let Some(value) = after.strip_prefix(':') {
+            if let Some(s) = json_string_literal(value.trim_start()) {
+                return Some(s);
+            }
+        }
+        rest = &rest[i + 9..];
+    }
+    None
+}
+
+/// Decode the JSON string literal at the start of `s`.
+fn json_string_literal(s: &str) -> Option<String> {
+    let mut chars = s.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    loop {
+        match chars.next()? {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let code = u32::from_str_radix(&hex, 16).ok()?;
+                    out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                }
+                c => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+}
+
+/// `s` as a JSON string literal.
+pub fn json_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_found_in_error_bodies() {
+        assert_eq!(json_message(r#"{"statusCode":400,"message":"bad \"x\"\n\u00e9"}"#).as_deref(), Some("bad \"x\"\né"));
+        assert_eq!(json_message(r#"{"error":{"code":"X","message" : "inner"}}"#).as_deref(), Some("inner"));
+        assert_eq!(json_message("<html>"), None);
+        let q = json_quote("a\"b\\c\u{1}");
+        assert_eq!(serde_json::from_str::<String>(&q).unwrap(), "a\"b\\c\u{1}");
     }
 }

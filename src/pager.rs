@@ -13,7 +13,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use tsify::Tsify;
 
-use crate::error::{scrub, Error};
+use crate::error::{json_message, json_quote, scrub, Error};
 use crate::query::{encode_path_segment, CustomerQuery};
 use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
 use crate::scan::RecordScanner;
@@ -415,15 +415,7 @@ impl<T: Transport> PageRun<T> {
             }
         }
         let text = String::from_utf8_lossy(&bytes);
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                v.get("message")
-                    .or_else(|| v.get("error").and_then(|e| e.get("message")))
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| {
+        let message = json_message(&text).unwrap_or_else(|| {
                 let t: String = text.chars().take(300).collect();
                 if t.trim().is_empty() { format!("HTTP {}", head.status) } else { t }
             });
@@ -444,7 +436,10 @@ impl<T: Transport> PageRun<T> {
             Target::Ids(batches) => (
                 Method::Post,
                 format!("{base}/distis/organizations/details?{query}"),
-                Some(serde_json::to_string(&batches[self.batch]).expect("strings serialize")),
+                Some(format!(
+                    "[{}]",
+                    batches[self.batch].iter().map(|id| json_quote(id)).collect::<Vec<_>>().join(",")
+                )),
             ),
         };
         let mut headers = self.config.headers.clone();

@@ -1,0 +1,160 @@
+//! `AppxiteClient`, the package's entry point.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::errors::{invalid, to_js};
+use super::options::{self, RUN_KEYS};
+use super::pager::{CustomerPager, PagerSpec};
+use crate::client::{Client, ClientOptions};
+use crate::error::Error;
+use crate::pager::{Event, RunOptions, Target};
+use crate::query::CustomerQuery;
+use crate::transport::fetch::{FetchTransport, TokenSource};
+
+const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "fetch", "onEvent"];
+const CALL_KEYS: &[&str] = &["signal"];
+
+/// A client of Appxite's "GET All Customers" endpoint. See `AppxiteClientOptions`.
+#[wasm_bindgen]
+pub struct AppxiteClient {
+    client: Client,
+}
+
+#[wasm_bindgen]
+impl AppxiteClient {
+    /// Check the options and make a client. Throws `AppxiteError` (`INVALID_ARGUMENT`,
+    /// `MISSING_REFERER`) — nothing is sent until a pager is iterated.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "AppxiteClientOptions")] options: JsValue) -> Result<AppxiteClient, JsValue> {
+        let o = options::object(&options, "AppxiteClient options", &[CLIENT_KEYS, RUN_KEYS])?;
+        let token = match options::get(&o, "token") {
+            None => TokenSource::None,
+            Some(v) if v.is_function() => TokenSource::Function(v.into()),
+            Some(v) => match v.as_string() {
+                Some(t) if !t.is_empty() => TokenSource::Static(t),
+                _ => return Err(invalid("token must be a non-empty string or a function returning one")),
+            },
+        };
+        let referer = match options::string(&o, "referer")? {
+            Some(r) => r,
+            None => page_origin().ok_or_else(|| to_js(&Error::MissingReferer, None))?,
+        };
+        let mut headers = vec![];
+        if let Some(h) = options::get(&o, "headers") {
+            if !h.is_object() || Array::is_array(&h) || h.is_function() {
+                return Err(invalid("headers must be an object of strings"));
+            }
+            let h: Object = h.unchecked_into();
+            for entry in Object::entries(&h).iter() {
+                let pair: Array = entry.into();
+                let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
+                let v = v.as_string().ok_or_else(|| invalid(format!("header '{k}' must be a string")))?;
+                headers.push((k, v));
+            }
+        }
+        let on_event = options::function(&o, "onEvent")?.map(|f| {
+            std::rc::Rc::new(move |e: &Event| {
+                // A throwing listener must not break the run.
+                if let Ok(v) = serde_wasm_bindgen::to_value(e) {
+                    let _ = f.call1(&JsValue::UNDEFINED, &v);
+                }
+            }) as crate::pager::EventSink
+        });
+        let fetch = match options::function(&o, "fetch")? {
+            Some(f) => f,
+            None => FetchTransport::global_fetch().ok_or_else(|| invalid("this runtime has no global fetch"))?,
+        };
+        let opts = ClientOptions {
+            base_url: options::string(&o, "baseUrl")?.unwrap_or_else(|| ClientOptions::default().base_url),
+            referer,
+            token: None,
+            subscription_key: options::string(&o, "subscriptionKey")?.filter(|k| !k.is_empty()),
+            headers,
+            run: options::run_options(&o, RunOptions::default())?,
+            on_event,
+        };
+        let client = Client::from_parts(opts, token, fetch).map_err(|e| to_js(&e, None))?;
+        Ok(AppxiteClient { client })
+    }
+
+    /// Every customer of `orgId` (distributor, reseller or customer), across all pages.
+    /// Iterate with `for await`; `byPage()` for pages; `toArray({ limit })` to collect.
+    pub fn customers(
+        &self,
+        #[wasm_bindgen(js_name = orgId)] org_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+    ) -> Result<CustomerPager, JsValue> {
+        let org = org_id_arg(&org_id)?;
+        self.pager(Target::Org(org), &options)
+    }
+
+    /// Every customer of these organization IDs (the POST variant), sent in batches of
+    /// `batchSize` (default 100) IDs, yielded in input order; a repeated ID is sent once.
+    #[wasm_bindgen(js_name = customersByIds)]
+    pub fn customers_by_ids(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+    ) -> Result<CustomerPager, JsValue> {
+        if !Array::is_array(&ids) {
+            return Err(invalid("ids must be an array of organization ID strings"));
+        }
+        let list: Array = ids.into();
+        if list.length() == 0 {
+            return Err(invalid("ids must not be empty"));
+        }
+        let mut out = Vec::with_capacity(list.length() as usize);
+        for (i, v) in list.iter().enumerate() {
+            match v.as_string() {
+                Some(s) if !s.trim().is_empty() => out.push(s),
+                _ => return Err(invalid(format!("ids[{i}] must be a non-empty string"))),
+            }
+        }
+        // Batches are cut in `pager` once the per-call batchSize is known.
+        self.pager(Target::Ids(vec![out]), &options)
+    }
+
+    /// Exactly one page (`page`, default 1) as a `CustomerPage`.
+    #[wasm_bindgen(js_name = customersPage, unchecked_return_type = "Promise<CustomerPage>")]
+    pub fn customers_page(
+        &self,
+        #[wasm_bindgen(js_name = orgId)] org_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let pager = self.customers(org_id, options)?;
+        Ok(pager.first_page())
+    }
+
+    fn pager(&self, target: Target, options: &JsValue) -> Result<CustomerPager, JsValue> {
+        let o = options::object(options, "options", &[CustomerQuery::KEYS, RUN_KEYS, CALL_KEYS])?;
+        let query = options::query(&o)?;
+        let run = options::run_options(&o, self.client.config.run)?;
+        let signal = options::signal(&o)?;
+        let target = match target {
+            Target::Ids(mut b) => Target::ids(&b.remove(0), run.batch_size),
+            t => t,
+        };
+        // Validate now, so bad input fails before any request.
+        self.client.run(target.clone(), query.clone(), run, signal.clone()).map_err(|e| to_js(&e, None))?;
+        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), target, query, run, signal }))
+    }
+}
+
+fn org_id_arg(v: &JsValue) -> Result<String, JsValue> {
+    match v.as_string() {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(invalid("orgId must be a non-empty string")),
+    }
+}
+
+/// `globalThis.location.origin` where there is a page (or a browser worker).
+fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    if location.is_undefined() || location.is_null() {
+        return None;
+    }
+    let origin = Reflect::get(&location, &"origin".into()).ok()?.as_string()?;
+    (!origin.is_empty() && origin != "null").then_some(origin)
+}

@@ -1,0 +1,341 @@
+//! The async-iterable pager. `for await (const c of pager)` and `pager.byPage()` each start a
+//! fresh run from the first page; `break` (the iterator's `return()`) stops the run's request
+//! at once. Records are decoded a batch at a time — one native `JSON.parse` over the records
+//! that have arrived — and handed out one per `next()` without re-entering the run.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::errors::to_js;
+use super::options;
+use crate::client::Client;
+use crate::error::Error;
+use crate::pager::{PageRun, RunOptions, Target};
+use crate::query::CustomerQuery;
+use crate::transport::fetch::FetchTransport;
+
+/// Everything needed to start a run.
+#[derive(Clone)]
+pub struct PagerSpec {
+    pub client: Client,
+    pub target: Target,
+    pub query: CustomerQuery,
+    pub run: RunOptions,
+    pub signal: Option<AbortSignal>,
+}
+
+impl PagerSpec {
+    fn start(&self) -> Result<Run, Error> {
+        let run = self.client.run(self.target.clone(), self.query.clone(), self.run, self.signal.clone())?;
+        Ok(Run::new(run, self.query.effective_page_size()))
+    }
+}
+
+/// The pager `customers()` and `customersByIds()` return: an `AsyncIterable<Customer>`.
+#[wasm_bindgen]
+pub struct CustomerPager {
+    spec: Rc<PagerSpec>,
+}
+
+impl CustomerPager {
+    pub fn new(spec: PagerSpec) -> Self {
+        CustomerPager { spec: Rc::new(spec) }
+    }
+
+    /// The first page only (for `customersPage`), even if it is empty.
+    pub fn first_page(&self) -> Promise {
+        let spec = self.spec.clone();
+        future_to_promise(async move {
+            let run = spec.start().map_err(|e| to_js(&e, None))?;
+            let page = run.next_page(true).await;
+            run.stop();
+            Ok(page?.unwrap_or(JsValue::UNDEFINED))
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl CustomerPager {
+    /// A fresh iteration over every customer, from the first page.
+    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
+    pub fn iter(&self) -> Result<CustomerIterator, JsValue> {
+        Ok(CustomerIterator { run: Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?) })
+    }
+
+    /// A fresh iteration over pages: `for await (const page of pager.byPage())`.
+    /// Empty pages (one past the end) are not yielded.
+    #[wasm_bindgen(js_name = byPage)]
+    pub fn by_page(&self) -> Result<PageIterator, JsValue> {
+        Ok(PageIterator { run: Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?) })
+    }
+
+    /// Collect the customers into an array, stopping after `limit` (no further requests).
+    #[wasm_bindgen(js_name = toArray, unchecked_return_type = "Promise<Customer[]>")]
+    pub fn to_array(&self, #[wasm_bindgen(unchecked_param_type = "{ limit?: number }")] options: JsValue) -> Result<Promise, JsValue> {
+        let o = options::object(&options, "toArray options", &[&["limit"]])?;
+        let limit = options::positive(&o, "limit")?.map(|l| l as u32);
+        let run = Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?);
+        Ok(future_to_promise(async move {
+            let out = Array::new();
+            while limit.is_none_or(|l| out.length() < l) {
+                match run.next_item().await? {
+                    Some(v) => {
+                        out.push(&v);
+                    }
+                    None => break,
+                }
+            }
+            run.stop();
+            Ok(out.into())
+        }))
+    }
+}
+
+/// Iterator over customers (what `for await` uses).
+#[wasm_bindgen]
+pub struct CustomerIterator {
+    run: Rc<Run>,
+}
+
+#[wasm_bindgen]
+impl CustomerIterator {
+    /// The next customer.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Customer, undefined>>")]
+    pub fn next(&self) -> Promise {
+        // Fast path: a decoded record is waiting and nothing is in flight.
+        if self.run.pending.get() == 0 {
+            if let Some(v) = self.run.pop() {
+                return Promise::resolve(&iter_result(&v, false));
+            }
+        }
+        let run = self.run.clone();
+        self.run.serialized(async move {
+            let v = run.next_item().await?;
+            Ok(match v {
+                Some(v) => iter_result(&v, false),
+                None => iter_result(&JsValue::UNDEFINED, true),
+            })
+        })
+    }
+
+    /// Stop: aborts the request in flight; no further requests. `break` calls this.
+    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<Customer, undefined>>")]
+    pub fn return_(&self) -> Promise {
+        self.run.stop();
+        Promise::resolve(&iter_result(&JsValue::UNDEFINED, true))
+    }
+
+    /// The iterator is itself iterable.
+    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
+    pub fn iter(&self) -> CustomerIterator {
+        CustomerIterator { run: self.run.clone() }
+    }
+}
+
+/// Iterator over pages (`byPage()`).
+#[wasm_bindgen]
+pub struct PageIterator {
+    run: Rc<Run>,
+}
+
+#[wasm_bindgen]
+impl PageIterator {
+    /// The next non-empty page.
+    #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<CustomerPage, undefined>>")]
+    pub fn next(&self) -> Promise {
+        let run = self.run.clone();
+        self.run.serialized(async move {
+            let page = run.next_page(false).await?;
+            Ok(match page {
+                Some(p) => iter_result(&p, false),
+                None => iter_result(&JsValue::UNDEFINED, true),
+            })
+        })
+    }
+
+    /// Stop: aborts the request in flight; no further requests.
+    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<CustomerPage, undefined>>")]
+    pub fn return_(&self) -> Promise {
+        self.run.stop();
+        Promise::resolve(&iter_result(&JsValue::UNDEFINED, true))
+    }
+
+    /// The iterator is itself iterable, so `for await (const p of pager.byPage())` works.
+    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
+    pub fn iter(&self) -> PageIterator {
+        PageIterator { run: self.run.clone() }
+    }
+}
+
+fn iter_result(value: &JsValue, done: bool) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"value".into(), value);
+    let _ = Reflect::set(&o, &"done".into(), &done.into());
+    o.into()
+}
+
+/// One run as the JS iterators see it. The `PageRun` is taken out of its cell while a step
+/// is awaited (no `RefCell` borrow is ever held across an `.await`), and steps are chained so
+/// that a `next()` called before the previous one settled waits its turn.
+pub struct Run {
+    run: RefCell<Option<PageRun<FetchTransport>>>,
+    transport: FetchTransport,
+    page_size: u32,
+    /// Decoded records not yet handed out, and the index of the next one.
+    buffer: RefCell<(Array, u32)>,
+    /// The page the buffered records came from, and whether it is complete.
+    buffer_page: Cell<Option<(u32, bool)>>,
+    pending: Cell<u32>,
+    tail: RefCell<Option<Promise>>,
+    done: Cell<bool>,
+}
+
+impl Run {
+    fn new(run: PageRun<FetchTransport>, page_size: u32) -> Self {
+        Run {
+            transport: run.transport().clone(),
+            run: RefCell::new(Some(run)),
+            page_size,
+            buffer: RefCell::new((Array::new(), 0)),
+            buffer_page: Cell::new(None),
+            pending: Cell::new(0),
+            tail: RefCell::new(None),
+            done: Cell::new(false),
+        }
+    }
+
+    fn stop(&self) {
+        self.done.set(true);
+        self.transport.stop("the iteration was stopped");
+        if let Ok(mut slot) = self.run.try_borrow_mut() {
+            if let Some(mut r) = slot.take() {
+                r.close();
+            }
+        }
+        *self.buffer.borrow_mut() = (Array::new(), 0);
+    }
+
+    fn pop(&self) -> Option<JsValue> {
+        let mut b = self.buffer.borrow_mut();
+        if b.1 < b.0.length() {
+            let v = b.0.get(b.1);
+            b.1 += 1;
+            Some(v)
+        } else {
+            None
+        }
+    }
+
+    /// Run `step` after every step started before it.
+    fn serialized(self: &Rc<Self>, step: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+        let before = self.tail.borrow_mut().take();
+        let me = self.clone();
+        me.pending.set(me.pending.get() + 1);
+        let promise = future_to_promise(async move {
+            if let Some(p) = before {
+                let _ = JsFuture::from(p).await;
+            }
+            let result = step.await;
+            me.pending.set(me.pending.get() - 1);
+            result
+        });
+        *self.tail.borrow_mut() = Some(promise.clone());
+        promise
+    }
+
+    fn error(&self, e: &Error) -> JsValue {
+        to_js(e, self.transport.caller_abort_reason())
+    }
+
+    /// Decode the next batch of records into the buffer. `Ok(false)`: the run is over.
+    async fn fill(&self) -> Result<bool, JsValue> {
+        if self.done.get() {
+            return Ok(false);
+        }
+        let Some(mut run) = self.run.borrow_mut().take() else {
+            return Ok(false);
+        };
+        let step = run.advance().await;
+        let result = match step {
+            Ok(None) => Ok(false),
+            Ok(Some(progress)) => {
+                let decoded = run.scanner().with_array_text(|text| js_sys::JSON::parse(text));
+                match decoded {
+                    Ok(Some((Ok(array), _))) => {
+                        *self.buffer.borrow_mut() = (array.unchecked_into(), 0);
+                        self.buffer_page.set(Some((progress.page, progress.page_complete)));
+                        Ok(true)
+                    }
+                    Ok(None) => {
+                        *self.buffer.borrow_mut() = (Array::new(), 0);
+                        self.buffer_page.set(Some((progress.page, progress.page_complete)));
+                        Ok(true)
+                    }
+                    Ok(Some((Err(_), _))) => Err(Error::Decode("a customer record is not valid JSON".into())),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(more) => {
+                if !self.done.get() {
+                    *self.run.borrow_mut() = Some(run);
+                } else {
+                    run.close();
+                }
+                Ok(more)
+            }
+            Err(e) => {
+                run.close();
+                self.done.set(true);
+                Err(self.error(&e))
+            }
+        }
+    }
+
+    async fn next_item(&self) -> Result<Option<JsValue>, JsValue> {
+        loop {
+            if let Some(v) = self.pop() {
+                return Ok(Some(v));
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The next page's customers as a `CustomerPage`; with `keep_empty`, an empty page too.
+    async fn next_page(&self, keep_empty: bool) -> Result<Option<JsValue>, JsValue> {
+        let items = Array::new();
+        loop {
+            while let Some(v) = self.pop() {
+                items.push(&v);
+            }
+            if let Some((page, true)) = self.buffer_page.get() {
+                self.buffer_page.set(None);
+                if items.length() > 0 || keep_empty {
+                    return Ok(Some(page_object(page, self.page_size, &items)));
+                }
+                continue;
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+fn page_object(page: u32, page_size: u32, items: &Array) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"page".into(), &page.into());
+    let _ = Reflect::set(&o, &"pageSize".into(), &page_size.into());
+    let _ = Reflect::set(&o, &"items".into(), items);
+    o.into()
+}

@@ -1,0 +1,71 @@
+//! TypeScript declarations for the shapes that are JS-only (functions, signals, the error
+//! object); the data shapes come from the Rust types through tsify.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Every `code` an `AppxiteError` can have. */
+export type AppxiteErrorCode =
+  | "INVALID_ARGUMENT" | "MISSING_REFERER" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND"
+  | "MIXED_PLATFORM" | "BAD_REQUEST" | "RATE_LIMITED" | "HTTP" | "NETWORK" | "DECODE"
+  | "TIMEOUT" | "ABORTED";
+
+/** What every promise of this package rejects with (a real `Error`). */
+export interface AppxiteError extends Error {
+  name: "AppxiteError";
+  code: AppxiteErrorCode;
+  /** The HTTP status, for errors that came with a response. */
+  status?: number;
+  /** For `RATE_LIMITED`: how long the server asked to wait. */
+  retryAfterMs?: number;
+  /** For `MIXED_PLATFORM` from `customersByIds`: the 0-based ID batch. */
+  batch?: number;
+  /** For `ABORTED`: the AbortSignal's reason. */
+  cause?: unknown;
+}
+
+/** Retries, timeouts and batching; on the client (defaults) or per call. */
+export interface RunSettings {
+  /** `false` turns retries off. Default `{ maxRetries: 3 }`. */
+  retry?: false | RetryOptions;
+  /** Per attempt, from request to last byte. Default 60000. */
+  timeoutMs?: number;
+  /** For a whole run (all pages and retries). Default: none. */
+  deadlineMs?: number;
+  /** IDs per POST request in `customersByIds`. Default 100, at most 1000. */
+  batchSize?: number;
+}
+
+export interface AppxiteClientOptions extends RunSettings {
+  /** Default "https://api.appxite.com". Plain http only for localhost. */
+  baseUrl?: string;
+  /** Sent as X-Referer. Default: the page's origin; required where there is no page (Workers, Node). */
+  referer?: string;
+  /** Bearer token, or a function called before each request (`refresh` is true after a 401). */
+  token?: string | ((refresh: boolean) => string | Promise<string>);
+  /** Sent as Ocp-Apim-Subscription-Key. */
+  subscriptionKey?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Called with every `Event` (request, response, retry, page). Never sees a secret. */
+  onEvent?: (event: Event) => void;
+}
+
+/** Options of `customers`, `customersByIds` and `customersPage`. */
+export interface CustomersOptions extends CustomerQuery, RunSettings {
+  /** Aborts the run: the request in flight, any retry wait and the body stream. */
+  signal?: AbortSignal;
+}
+
+/** One page of customers. */
+export interface CustomerPage {
+  /** 1-based page number. */
+  page: number;
+  /** The page size that was asked for (10000 when not given). */
+  pageSize: number;
+  items: Customer[];
+}
+"#;

@@ -1,0 +1,311 @@
+//! The wasm transport: the runtime's `fetch` (or the caller's), streamed bodies, timers and
+//! cancellation — for browsers, Cloudflare Workers and Node alike (only globals all three
+//! have: `fetch`, `setTimeout`, `AbortController`).
+//!
+//! Cancellation follows reqwest's abort guard: every attempt owns an `AbortController` and
+//! its timeout in an [`AttemptGuard`] that the body keeps alive; dropping it (end of body,
+//! early return, `break` in the caller's loop) clears the timer, removes the listeners and
+//! aborts the request. The abort and resolve callbacks are JS functions (`bind`), not Rust
+//! closures; the one closure, the timeout's, is dropped only after its timer is cleared.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+use super::{HttpRequest, ResponseBody, ResponseHead, Transport};
+use crate::error::{scrub, Error};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// Where the bearer token comes from.
+#[derive(Clone)]
+pub enum TokenSource {
+    /// No Authorization header.
+    None,
+    /// A fixed token.
+    Static(String),
+    /// A JS function `(refresh?: boolean) => string | Promise<string>`, called per request.
+    Function(Function),
+}
+
+/// `fetch`-based [`Transport`] for one run.
+#[derive(Clone)]
+pub struct FetchTransport {
+    fetch: Function,
+    token: TokenSource,
+    /// The caller's signal.
+    signal: Option<AbortSignal>,
+    /// The run's own controller: aborted when the caller stops iterating.
+    stop: AbortController,
+    /// Values never to show in an error (token, subscription key).
+    secrets: Rc<Vec<String>>,
+}
+
+impl FetchTransport {
+    /// A transport calling `fetch` (the caller's or `globalThis.fetch`).
+    pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Rc<Vec<String>>) -> Self {
+        let stop = AbortController::new().expect("AbortController exists in every supported runtime");
+        FetchTransport { fetch, token, signal, stop, secrets }
+    }
+
+    /// `globalThis.fetch`, bound to `globalThis` (browsers throw "Illegal invocation" otherwise).
+    pub fn global_fetch() -> Option<Function> {
+        let global = js_sys::global();
+        let f = Reflect::get(&global, &"fetch".into()).ok()?.dyn_into::<Function>().ok()?;
+        Some(f.bind0(&global))
+    }
+
+    /// Stop the run: aborts the request in flight and any wait, at once.
+    pub fn stop(&self, reason: &str) {
+        self.stop.abort_with_reason(&JsValue::from_str(reason));
+    }
+
+    /// The caller's signal, if it has fired.
+    pub fn caller_abort_reason(&self) -> Option<JsValue> {
+        self.signal.as_ref().filter(|s| s.aborted()).map(|s| s.reason())
+    }
+
+    fn cancelled(&self) -> Option<Error> {
+        if let Some(s) = self.signal.as_ref().filter(|s| s.aborted()) {
+            return Some(Error::Aborted(reason_text(&s.reason(), "the AbortSignal was aborted")));
+        }
+        if self.stop.signal().aborted() {
+            return Some(Error::Aborted("the iteration was stopped".into()));
+        }
+        None
+    }
+
+    fn signals(&self) -> impl Iterator<Item = AbortSignal> + '_ {
+        self.signal.iter().cloned().chain(std::iter::once(self.stop.signal()))
+    }
+
+    /// Turn a rejection from fetch or a body read into an error.
+    fn classify(&self, thrown: JsValue, timed_out: bool) -> Error {
+        if let Some(e) = self.cancelled() {
+            return e;
+        }
+        if timed_out {
+            return Error::Timeout("the attempt took longer than timeoutMs".into());
+        }
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        Error::Network(scrub(&reason_text(&thrown, "fetch failed"), &secrets))
+    }
+}
+
+/// A readable text for any thrown value: an Error (with its cause, as undici puts the real
+/// reason there), a DOMException, a string, or anything else.
+fn reason_text(v: &JsValue, fallback: &str) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    let field = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok().and_then(|m| m.as_string());
+    match field(v, "message") {
+        Some(m) if !m.is_empty() => {
+            let cause = Reflect::get(v, &"cause".into()).ok().filter(|c| !c.is_undefined() && !c.is_null());
+            match cause.and_then(|c| field(&c, "message").or_else(|| field(&c, "code"))) {
+                Some(c) => format!("{m} ({c})"),
+                None => m,
+            }
+        }
+        _ => fallback.to_string(),
+    }
+}
+
+/// Owns one attempt's controller, timer and listeners; releases all of them when dropped.
+struct AttemptGuard {
+    controller: AbortController,
+    abort_fn: Function,
+    timer: Option<JsValue>,
+    listening: Vec<AbortSignal>,
+    timed_out: Rc<Cell<bool>>,
+    /// Dropped only after the timer is cleared (field order: `Drop::drop` runs first).
+    on_timeout: Option<Closure<dyn FnMut()>>,
+}
+
+impl Drop for AttemptGuard {
+    fn drop(&mut self) {
+        if let Some(t) = self.timer.take() {
+            clear_timeout(&t);
+        }
+        for s in &self.listening {
+            let _ = s.remove_event_listener_with_callback("abort", &self.abort_fn);
+        }
+        // Ends the request and its body stream if they are still open.
+        self.controller.abort();
+    }
+}
+
+/// A body streamed with a `ReadableStreamDefaultReader`.
+pub struct FetchBody {
+    reader: Option<ReadableStreamDefaultReader>,
+    transport: FetchTransport,
+    guard: AttemptGuard,
+}
+
+impl ResponseBody for FetchBody {
+    async fn read_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
+        let Some(reader) = &self.reader else { return Ok(false) };
+        let result = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| self.transport.classify(e, self.guard.timed_out.get()))?;
+        let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            self.reader = None;
+            return Ok(false);
+        }
+        let value: Uint8Array = Reflect::get(&result, &"value".into())
+            .ok()
+            .and_then(|v| v.dyn_into().ok())
+            .ok_or_else(|| Error::Network("the body stream gave a chunk that is not bytes".into()))?;
+        let len = value.length() as usize;
+        let start = out.len();
+        out.resize(start + len, 0);
+        value.copy_to(&mut out[start..]);
+        Ok(true)
+    }
+}
+
+impl Transport for FetchTransport {
+    type Body = FetchBody;
+
+    async fn send(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<(ResponseHead, FetchBody), Error> {
+        if let Some(e) = self.cancelled() {
+            return Err(e);
+        }
+        let controller = AbortController::new().map_err(|_| Error::Network("AbortController is missing".into()))?;
+        let abort_fn: Function = Reflect::get(&controller, &"abort".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| Error::Network("AbortController.abort is missing".into()))?
+            .bind0(&controller);
+        let timed_out = Rc::new(Cell::new(false));
+        let mut guard =
+            AttemptGuard { controller, abort_fn, timer: None, listening: vec![], timed_out: timed_out.clone(), on_timeout: None };
+        for s in self.signals() {
+            let _ = s.add_event_listener_with_callback("abort", &guard.abort_fn);
+            guard.listening.push(s);
+        }
+        if let Some(ms) = timeout_ms {
+            // The timer aborts the attempt; the flag tells a timeout from a cancellation.
+            let (flag, abort) = (timed_out.clone(), guard.abort_fn.clone());
+            let on_timeout = Closure::<dyn FnMut()>::new(move || {
+                flag.set(true);
+                let _ = abort.call0(&JsValue::UNDEFINED);
+            });
+            guard.timer = Some(set_timeout(on_timeout.as_ref().unchecked_ref(), ms as f64));
+            guard.on_timeout = Some(on_timeout);
+        }
+
+        let headers = Headers::new().map_err(|_| Error::Network("Headers is missing".into()))?;
+        for (k, v) in &request.headers {
+            headers
+                .append(k, v)
+                .map_err(|_| Error::InvalidArgument(format!("header '{k}' has a value fetch does not accept")))?;
+        }
+        // Only the fields that are needed: workerd rejects some (mode, credentials).
+        let init = RequestInit::new();
+        init.set_method(request.method.as_str());
+        init.set_headers(&headers);
+        init.set_signal(Some(&guard.controller.signal()));
+        if let Some(body) = &request.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        let promise = self
+            .fetch
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
+            .map_err(|e| self.classify(e, false))?;
+        let response: Response = JsFuture::from(Promise::resolve(&promise))
+            .await
+            .map_err(|e| self.classify(e, timed_out.get()))?
+            .dyn_into()
+            .map_err(|_| Error::Network("fetch did not return a Response".into()))?;
+        let head = ResponseHead {
+            status: response.status(),
+            retry_after: response.headers().get("retry-after").ok().flatten(),
+        };
+        let reader = response.body().map(|b| b.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
+        Ok((head, FetchBody { reader, transport: self.clone(), guard }))
+    }
+
+    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+        if let Some(e) = self.cancelled() {
+            return Err(e);
+        }
+        let mut resolve: Option<Function> = None;
+        let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
+        let resolve = resolve.expect("the Promise executor runs synchronously");
+        struct SleepGuard {
+            timer: JsValue,
+            resolve: Function,
+            listening: Vec<AbortSignal>,
+        }
+        impl Drop for SleepGuard {
+            fn drop(&mut self) {
+                clear_timeout(&self.timer);
+                for s in &self.listening {
+                    let _ = s.remove_event_listener_with_callback("abort", &self.resolve);
+                }
+            }
+        }
+        let mut guard = SleepGuard { timer: set_timeout(&resolve, ms as f64), resolve, listening: vec![] };
+        for s in self.signals() {
+            let _ = s.add_event_listener_with_callback("abort", &guard.resolve);
+            guard.listening.push(s);
+        }
+        let _ = JsFuture::from(promise).await;
+        drop(guard);
+        match self.cancelled() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+
+    async fn token(&self, refresh: bool) -> Result<Option<String>, Error> {
+        match &self.token {
+            TokenSource::None => Ok(None),
+            TokenSource::Static(t) => Ok(Some(t.clone())),
+            TokenSource::Function(f) => {
+                let value = f
+                    .call1(&JsValue::UNDEFINED, &JsValue::from_bool(refresh))
+                    .map_err(|e| token_error(&e))?;
+                let value = JsFuture::from(Promise::resolve(&value)).await.map_err(|e| token_error(&e))?;
+                match value.as_string() {
+                    Some(t) if !t.is_empty() => Ok(Some(t)),
+                    _ => Err(Error::Unauthorized {
+                        status: 0,
+                        message: "the token function did not return a non-empty string".into(),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn can_refresh(&self) -> bool {
+        matches!(self.token, TokenSource::Function(_))
+    }
+}
+
+fn token_error(e: &JsValue) -> Error {
+    // The function's own error text could echo a secret; keep only that it failed.
+    let _ = e;
+    Error::Unauthorized { status: 0, message: "the token function threw or rejected".into() }
+}
