@@ -134,8 +134,14 @@ pub enum Target {
 impl Target {
     /// Split IDs into batches of `batch_size`, sending a repeated ID only once.
     pub fn ids(ids: &[String], batch_size: usize) -> Target {
-        let mut seen = std::collections::HashSet::new();
-        let unique: Vec<String> = ids.iter().filter(|id| seen.insert(id.to_ascii_lowercase())).cloned().collect();
+        // Sort-based de-duplication, first occurrence wins (no hash table in the wasm).
+        let mut keys: Vec<(String, usize)> = ids.iter().enumerate().map(|(i, id)| (id.to_ascii_lowercase(), i)).collect();
+        keys.sort();
+        let mut keep = vec![false; ids.len()];
+        for (k, pair) in keys.iter().enumerate() {
+            keep[pair.1] = k == 0 || keys[k - 1].0 != pair.0;
+        }
+        let unique: Vec<String> = ids.iter().zip(keep).filter(|(_, k)| *k).map(|(id, _)| id.clone()).collect();
         Target::Ids(unique.chunks(batch_size.max(1)).map(<[String]>::to_vec).collect())
     }
 }

@@ -57,9 +57,7 @@ impl AppxiteClient {
         let on_event = options::function(&o, "onEvent")?.map(|f| {
             std::rc::Rc::new(move |e: &Event| {
                 // A throwing listener must not break the run.
-                if let Ok(v) = serde_wasm_bindgen::to_value(e) {
-                    let _ = f.call1(&JsValue::UNDEFINED, &v);
-                }
+                let _ = f.call1(&JsValue::UNDEFINED, &event_object(e));
             }) as crate::pager::EventSink
         });
         let fetch = match options::function(&o, "fetch")? {
@@ -157,4 +155,51 @@ fn page_origin() -> Option<String> {
     }
     let origin = Reflect::get(&location, &"origin".into()).ok()?.as_string()?;
     (!origin.is_empty() && origin != "null").then_some(origin)
+}
+
+/// An `Event` as the plain object its TypeScript type declares (built by hand: see
+/// `options::run_options` on why not serde-wasm-bindgen).
+fn event_object(e: &Event) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &k.into(), &v);
+    };
+    let opt = |k: &str, v: Option<u32>| {
+        if let Some(v) = v {
+            let _ = Reflect::set(&o, &k.into(), &v.into());
+        }
+    };
+    match e {
+        Event::Request { page, attempt, method, url, batch } => {
+            set("type", "request".into());
+            set("page", (*page).into());
+            set("attempt", (*attempt).into());
+            set("method", method.as_str().into());
+            set("url", url.as_str().into());
+            opt("batch", *batch);
+        }
+        Event::Response { page, attempt, status, elapsed_ms } => {
+            set("type", "response".into());
+            set("page", (*page).into());
+            set("attempt", (*attempt).into());
+            set("status", (*status).into());
+            set("elapsedMs", (*elapsed_ms).into());
+        }
+        Event::Retry { page, attempt, delay_ms, reason, status } => {
+            set("type", "retry".into());
+            set("page", (*page).into());
+            set("attempt", (*attempt).into());
+            set("delayMs", (*delay_ms as f64).into());
+            set("reason", reason.as_str().into());
+            opt("status", status.map(u32::from));
+        }
+        Event::Page { page, items, elapsed_ms, batch } => {
+            set("type", "page".into());
+            set("page", (*page).into());
+            set("items", (*items as f64).into());
+            set("elapsedMs", (*elapsed_ms).into());
+            opt("batch", *batch);
+        }
+    }
+    o.into()
 }

@@ -8,6 +8,7 @@ use web_sys::AbortSignal;
 
 use super::errors::invalid;
 use crate::pager::RunOptions;
+use crate::model::CustomerStatus;
 use crate::query::CustomerQuery;
 use crate::retry::{RetryOptions, RetryPolicy};
 
@@ -62,7 +63,27 @@ pub fn positive(obj: &Object, key: &str) -> Result<Option<u64>, JsValue> {
     }
 }
 
-/// Run settings over `base`.
+/// A whole number in `min..=max`.
+fn whole(obj: &Object, key: &str, min: u64, max: u64) -> Result<Option<u64>, JsValue> {
+    match get(obj, key) {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n >= min as f64 && n <= max as f64 && n.fract() == 0.0 => Ok(Some(n as u64)),
+            _ => Err(invalid(format!("{key} must be a whole number from {min} to {max}"))),
+        },
+    }
+}
+
+fn boolean(obj: &Object, key: &str) -> Result<Option<bool>, JsValue> {
+    match get(obj, key) {
+        None => Ok(None),
+        Some(v) => v.as_bool().map(Some).ok_or_else(|| invalid(format!("{key} must be true or false"))),
+    }
+}
+
+/// Run settings over `base`. Read by hand rather than through serde-wasm-bindgen: it keeps
+/// serde's deserializer and float formatting out of the wasm (the size budget) and gives
+/// messages that name the option.
 pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue> {
     let mut run = base;
     match get(obj, "retry") {
@@ -70,7 +91,15 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
         Some(v) if v.as_bool() == Some(false) => run.retry = RetryPolicy::none(),
         Some(v) if v.as_bool() == Some(true) => run.retry = RetryPolicy::default(),
         Some(v) => {
-            let o: RetryOptions = serde_wasm_bindgen::from_value(v).map_err(|e| invalid(format!("retry: {e}")))?;
+            let r = object(&v, "retry", &[&["maxRetries", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "budget"]])?;
+            let ms = |k| whole(&r, k, 0, 86_400_000);
+            let o = RetryOptions {
+                max_retries: whole(&r, "maxRetries", 0, 100)?.map(|n| n as u32),
+                base_delay_ms: ms("baseDelayMs")?.map(|n| n as u32),
+                max_delay_ms: ms("maxDelayMs")?.map(|n| n as u32),
+                max_retry_after_ms: ms("maxRetryAfterMs")?.map(|n| n as u32),
+                budget: whole(&r, "budget", 0, 10_000)?.map(|n| n as u32),
+            };
             run.retry = RetryPolicy::from_options(&o);
         }
     }
@@ -80,21 +109,35 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
     if let Some(d) = positive(obj, "deadlineMs")? {
         run.deadline_ms = Some(d);
     }
-    if let Some(b) = positive(obj, "batchSize")? {
-        run.batch_size = b.min(1000) as usize;
+    if let Some(b) = whole(obj, "batchSize", 1, 1000)? {
+        run.batch_size = b as usize;
     }
     Ok(run)
 }
 
 /// The query part of a call's options.
 pub fn query(obj: &Object) -> Result<CustomerQuery, JsValue> {
-    let only = Object::new();
-    for key in CustomerQuery::KEYS {
-        if let Some(v) = get(obj, key) {
-            let _ = Reflect::set(&only, &(*key).into(), &v);
+    let status = match string(obj, "customerStatus")?.as_deref() {
+        None => None,
+        Some("New") => Some(CustomerStatus::New),
+        Some("Active") => Some(CustomerStatus::Active),
+        Some("Suspended") => Some(CustomerStatus::Suspended),
+        Some(other) => {
+            return Err(invalid(format!("customerStatus must be \"New\", \"Active\" or \"Suspended\", not \"{other}\"")))
         }
-    }
-    let q: CustomerQuery = serde_wasm_bindgen::from_value(only.into()).map_err(|e| invalid(format!("{e}")))?;
+    };
+    let count = |k| whole(obj, k, 1, u32::MAX as u64).map(|n| n.map(|n| n as u32));
+    let q = CustomerQuery {
+        include_child_organizations: boolean(obj, "includeChildOrganizations")?,
+        include_addresses: boolean(obj, "includeAddresses")?,
+        include_contacts: boolean(obj, "includeContacts")?,
+        include_custom_properties: boolean(obj, "includeCustomProperties")?,
+        include_tenants: boolean(obj, "includeTenants")?,
+        include_industries: boolean(obj, "includeIndustries")?,
+        customer_status: status,
+        page_size: count("pageSize")?,
+        page: count("page")?,
+    };
     q.validate().map_err(|e| super::errors::to_js(&e, None))?;
     Ok(q)
 }

@@ -55,7 +55,8 @@ pub struct FetchTransport {
 impl FetchTransport {
     /// A transport calling `fetch` (the caller's or `globalThis.fetch`).
     pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Rc<Vec<String>>) -> Self {
-        let stop = AbortController::new().expect("AbortController exists in every supported runtime");
+        // AbortController exists in every supported runtime (checked at client construction).
+        let stop = AbortController::new().unwrap_or_else(|_| unreachable!());
         FetchTransport { fetch, token, signal, stop, secrets }
     }
 
