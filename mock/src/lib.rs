@@ -76,10 +76,36 @@ pub struct Stats {
     pub customers_served: AtomicU64,
     pub bytes_served: AtomicU64,
     by_status: Mutex<BTreeMap<u16, u64>>,
+    /// The last API requests, newest last (see [`RequestLog`]).
+    recent: Mutex<std::collections::VecDeque<RequestLog>>,
     by_fault: Mutex<BTreeMap<&'static str, u64>>,
 }
 
+/// What `GET /__mock/requests` shows of an API request: enough for tests to check what the
+/// SDK sent, never the token or key themselves.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestLog {
+    pub method: String,
+    pub path_and_query: String,
+    pub x_referer: Option<String>,
+    pub origin: Option<String>,
+    pub has_authorization: bool,
+    pub has_subscription_key: bool,
+    pub body: Option<String>,
+}
+
+const RECENT_REQUESTS: usize = 200;
+
 impl Stats {
+    fn log(&self, entry: RequestLog) {
+        let mut r = self.recent.lock().unwrap();
+        if r.len() == RECENT_REQUESTS {
+            r.pop_front();
+        }
+        r.push_back(entry);
+    }
+
     fn count_status(&self, status: StatusCode) {
         *self.by_status.lock().unwrap().entry(status.as_u16()).or_default() += 1;
     }
@@ -133,6 +159,7 @@ pub fn app(config: Config) -> (Router, SharedState) {
         .route("/api/v2/organizations/details", axum::routing::post(post_details))
         .route("/__mock/orgs", get(list_orgs))
         .route("/__mock/stats", get(stats))
+        .route("/__mock/requests", get(recent_requests))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
@@ -165,6 +192,7 @@ async fn get_details(
     headers: HeaderMap,
 ) -> Response {
     let guard = InFlight::new(&state.stats);
+    log_request(&state, "GET", &format!("/distis/organizations/details/{org_id}"), query.as_deref(), &headers, None);
     let result = async {
         gateway::admit(&state, &headers)?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
@@ -184,6 +212,8 @@ async fn post_details(
     body: Bytes,
 ) -> Response {
     let guard = InFlight::new(&state.stats);
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+    log_request(&state, "POST", "/distis/organizations/details", query.as_deref(), &headers, Some(text));
     let result = async {
         gateway::admit(&state, &headers)?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
@@ -208,6 +238,28 @@ async fn post_details(
     }
     .await;
     respond(&state, result, guard).await
+}
+
+fn log_request(state: &AppState, method: &str, path: &str, query: Option<&str>, headers: &HeaderMap, body: Option<String>) {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    state.stats.log(RequestLog {
+        method: method.into(),
+        path_and_query: match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        },
+        x_referer: text("x-referer"),
+        origin: text("origin"),
+        has_authorization: headers.contains_key("authorization"),
+        has_subscription_key: headers.contains_key("ocp-apim-subscription-key"),
+        body,
+    });
+}
+
+/// `GET /__mock/requests`: the last API requests (oldest first).
+async fn recent_requests(State(state): State<SharedState>) -> Response {
+    let list: Vec<RequestLog> = state.stats.recent.lock().unwrap().iter().cloned().collect();
+    Json(list).into_response()
 }
 
 fn check_uuid(id: &str) -> Result<(), ApiError> {
