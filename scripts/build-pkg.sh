@@ -12,6 +12,18 @@ node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/appxite_customers_bg.wasm -o pkg.tmp/appxite_customers_bg.wasm
+# The .d.ts: options parameters are optional (wasm-bindgen writes an overridden parameter
+# type as required), and `[Symbol.dispose]` needs lib "esnext.disposable", which most
+# consumers' tsconfig lacks — the method still exists at run time. Fail loudly if a
+# wasm-bindgen upgrade changes the text these edits expect.
+DTS=pkg.tmp/appxite_customers.d.ts
+for pattern in 'options: CustomersOptions)' 'constructor(options: AppxiteClientOptions)' 'toArray(options: { limit?: number })' '\[Symbol.dispose\]'; do
+  grep -q "$pattern" "$DTS" || { echo "build-pkg: '$pattern' not found in $DTS" >&2; exit 1; }
+done
+sed -i -e 's/options: CustomersOptions)/options?: CustomersOptions)/' \
+  -e 's/constructor(options: AppxiteClientOptions)/constructor(options?: AppxiteClientOptions)/' \
+  -e 's/toArray(options: { limit?: number })/toArray(options?: { limit?: number })/' \
+  -e '/\[Symbol.dispose\]()/d' "$DTS"
 cp pkg-template/* pkg.tmp/
 VERSION=$(sed -n '0,/^version = "\(.*\)"/s//\1/p' Cargo.toml)
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$VERSION\"/" pkg.tmp/package.json

@@ -49,7 +49,7 @@ mod js;
 pub use client::{Client, ClientOptions};
 pub use error::Error;
 pub use model::*;
-pub use pager::{Event, PageRun, Progress, RunOptions, Target};
+pub use pager::{AppxiteEvent, PageRun, Progress, RunOptions, Target};
 pub use query::CustomerQuery;
 pub use retry::{RetryOptions, RetryPolicy};
 pub use stream::customer_stream;

@@ -115,9 +115,10 @@ pub struct Customer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional, type = "string[] | null")]
     pub customer_industries: Option<Vec<String>>,
-    /// Fields this version does not know yet, kept as they came.
+    /// Fields this version does not know yet, kept as they came. (In JavaScript they are
+    /// simply present on the object; the TypeScript type declares only the known fields.)
     #[serde(flatten)]
-    #[tsify(type = "never", optional)]
+    #[tsify(type = "{}")]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 

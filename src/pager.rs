@@ -26,7 +26,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 100;
 /// Never carries a token or key.
 #[derive(Tsify, Serialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum Event {
+pub enum AppxiteEvent {
     /// A request is about to be sent.
     Request {
         /// Page number (1-based).
@@ -83,8 +83,8 @@ pub enum Event {
     },
 }
 
-/// Receives [`Event`]s.
-pub type EventSink = Rc<dyn Fn(&Event)>;
+/// Receives [`AppxiteEvent`]s.
+pub type EventSink = Rc<dyn Fn(&AppxiteEvent)>;
 
 /// Client-wide settings.
 #[derive(Clone)]
@@ -284,7 +284,7 @@ impl<T: Transport> PageRun<T> {
         self.retries = 0;
         self.delivered = 0;
         let elapsed = self.page_started_at.take().map_or(0.0, |t| self.transport.now_ms() - t);
-        self.emit(Event::Page { page: self.page, items, elapsed_ms: elapsed, batch: self.batch_label() });
+        self.emit(AppxiteEvent::Page { page: self.page, items, elapsed_ms: elapsed, batch: self.batch_label() });
         if items < self.query.effective_page_size() as u64 {
             self.batch += 1;
             self.page = self.query.first_page();
@@ -302,7 +302,7 @@ impl<T: Transport> PageRun<T> {
         matches!(self.target, Target::Ids(_)).then_some(self.batch as u32)
     }
 
-    fn emit(&self, event: Event) {
+    fn emit(&self, event: AppxiteEvent) {
         if let Some(sink) = &self.config.on_event {
             sink(&event);
         }
@@ -337,7 +337,7 @@ impl<T: Transport> PageRun<T> {
             refresh = false;
             let request = self.request(token.as_deref());
             let attempt = self.retries + 1;
-            self.emit(Event::Request {
+            self.emit(AppxiteEvent::Request {
                 page: self.page,
                 attempt,
                 method: request.method.as_str().into(),
@@ -353,7 +353,7 @@ impl<T: Transport> PageRun<T> {
                 }
             };
             let elapsed_ms = self.transport.now_ms() - sent_at;
-            self.emit(Event::Response { page: self.page, attempt, status: head.status, elapsed_ms });
+            self.emit(AppxiteEvent::Response { page: self.page, attempt, status: head.status, elapsed_ms });
             if (200..300).contains(&head.status) {
                 self.scanner.reset();
                 self.body = Some(body);
@@ -386,7 +386,7 @@ impl<T: Transport> PageRun<T> {
                 if self.deadline_left().is_some_and(|l| l <= delay_ms as f64) {
                     return Err(self.deadline_error());
                 }
-                self.emit(Event::Retry {
+                self.emit(AppxiteEvent::Retry {
                     page: self.page,
                     attempt: self.retries + 1,
                     delay_ms,

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use appxite_customers::pager::{ClientConfig, Event, PageRun, RunOptions, Target};
+use appxite_customers::pager::{ClientConfig, AppxiteEvent, PageRun, RunOptions, Target};
 use appxite_customers::transport::{HttpRequest, ResponseBody, ResponseHead, Transport};
 use appxite_customers::{customer_stream, CustomerQuery, Error, RetryPolicy};
 use futures_executor::block_on;
@@ -134,14 +134,14 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
     }))
 }
 
-fn config(events: Option<Rc<RefCell<Vec<Event>>>>) -> Rc<ClientConfig> {
+fn config(events: Option<Rc<RefCell<Vec<AppxiteEvent>>>>) -> Rc<ClientConfig> {
     Rc::new(ClientConfig {
         base_url: "https://api.test".into(),
         referer: "https://portal.test".into(),
         subscription_key: None,
         headers: vec![],
         run: RunOptions::default(),
-        on_event: events.map(|e| Rc::new(move |ev: &Event| e.borrow_mut().push(ev.clone())) as _),
+        on_event: events.map(|e| Rc::new(move |ev: &AppxiteEvent| e.borrow_mut().push(ev.clone())) as _),
     })
 }
 
@@ -227,14 +227,14 @@ fn events_report_requests_retries_and_pages() {
     let kinds: Vec<&str> = ev
         .iter()
         .map(|e| match e {
-            Event::Request { .. } => "request",
-            Event::Response { .. } => "response",
-            Event::Retry { .. } => "retry",
-            Event::Page { .. } => "page",
+            AppxiteEvent::Request { .. } => "request",
+            AppxiteEvent::Response { .. } => "response",
+            AppxiteEvent::Retry { .. } => "retry",
+            AppxiteEvent::Page { .. } => "page",
         })
         .collect();
     assert_eq!(kinds, ["request", "response", "page", "request", "response", "retry", "request", "response", "page"]);
-    assert!(matches!(ev[5], Event::Retry { page: 2, attempt: 1, ref reason, status: Some(502), .. } if reason == "HTTP"));
+    assert!(matches!(ev[5], AppxiteEvent::Retry { page: 2, attempt: 1, ref reason, status: Some(502), .. } if reason == "HTTP"));
 }
 
 #[test]

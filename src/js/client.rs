@@ -9,7 +9,7 @@ use super::options::{self, RUN_KEYS};
 use super::pager::{CustomerPager, PagerSpec};
 use crate::client::{Client, ClientOptions};
 use crate::error::Error;
-use crate::pager::{Event, RunOptions, Target};
+use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::{FetchTransport, TokenSource};
 
@@ -27,7 +27,10 @@ impl AppxiteClient {
     /// Check the options and make a client. Throws `AppxiteError` (`INVALID_ARGUMENT`,
     /// `MISSING_REFERER`) — nothing is sent until a pager is iterated.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "AppxiteClientOptions")] options: JsValue) -> Result<AppxiteClient, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "AppxiteClientOptions")] options: Option<JsValue>,
+    ) -> Result<AppxiteClient, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         let o = options::object(&options, "AppxiteClient options", &[CLIENT_KEYS, RUN_KEYS])?;
         let token = match options::get(&o, "token") {
             None => TokenSource::None,
@@ -55,7 +58,7 @@ impl AppxiteClient {
             }
         }
         let on_event = options::function(&o, "onEvent")?.map(|f| {
-            std::rc::Rc::new(move |e: &Event| {
+            std::rc::Rc::new(move |e: &AppxiteEvent| {
                 // A throwing listener must not break the run.
                 let _ = f.call1(&JsValue::UNDEFINED, &event_object(e));
             }) as crate::pager::EventSink
@@ -81,11 +84,11 @@ impl AppxiteClient {
     /// Iterate with `for await`; `byPage()` for pages; `toArray({ limit })` to collect.
     pub fn customers(
         &self,
-        #[wasm_bindgen(js_name = orgId)] org_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: Option<JsValue>,
     ) -> Result<CustomerPager, JsValue> {
         let org = org_id_arg(&org_id)?;
-        self.pager(Target::Org(org), &options)
+        self.pager(Target::Org(org), &options.unwrap_or(JsValue::UNDEFINED))
     }
 
     /// Every customer of these organization IDs (the POST variant), sent in batches of
@@ -94,8 +97,9 @@ impl AppxiteClient {
     pub fn customers_by_ids(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: Option<JsValue>,
     ) -> Result<CustomerPager, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         if !Array::is_array(&ids) {
             return Err(invalid("ids must be an array of organization ID strings"));
         }
@@ -118,8 +122,8 @@ impl AppxiteClient {
     #[wasm_bindgen(js_name = customersPage, unchecked_return_type = "Promise<CustomerPage>")]
     pub fn customers_page(
         &self,
-        #[wasm_bindgen(js_name = orgId)] org_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: JsValue,
+        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: Option<JsValue>,
     ) -> Result<js_sys::Promise, JsValue> {
         let pager = self.customers(org_id, options)?;
         Ok(pager.first_page())
@@ -157,9 +161,9 @@ fn page_origin() -> Option<String> {
     (!origin.is_empty() && origin != "null").then_some(origin)
 }
 
-/// An `Event` as the plain object its TypeScript type declares (built by hand: see
+/// An `AppxiteEvent` as the plain object its TypeScript type declares (built by hand: see
 /// `options::run_options` on why not serde-wasm-bindgen).
-fn event_object(e: &Event) -> JsValue {
+fn event_object(e: &AppxiteEvent) -> JsValue {
     let o = Object::new();
     let set = |k: &str, v: JsValue| {
         let _ = Reflect::set(&o, &k.into(), &v);
@@ -170,7 +174,7 @@ fn event_object(e: &Event) -> JsValue {
         }
     };
     match e {
-        Event::Request { page, attempt, method, url, batch } => {
+        AppxiteEvent::Request { page, attempt, method, url, batch } => {
             set("type", "request".into());
             set("page", (*page).into());
             set("attempt", (*attempt).into());
@@ -178,14 +182,14 @@ fn event_object(e: &Event) -> JsValue {
             set("url", url.as_str().into());
             opt("batch", *batch);
         }
-        Event::Response { page, attempt, status, elapsed_ms } => {
+        AppxiteEvent::Response { page, attempt, status, elapsed_ms } => {
             set("type", "response".into());
             set("page", (*page).into());
             set("attempt", (*attempt).into());
             set("status", (*status).into());
             set("elapsedMs", (*elapsed_ms).into());
         }
-        Event::Retry { page, attempt, delay_ms, reason, status } => {
+        AppxiteEvent::Retry { page, attempt, delay_ms, reason, status } => {
             set("type", "retry".into());
             set("page", (*page).into());
             set("attempt", (*attempt).into());
@@ -193,7 +197,7 @@ fn event_object(e: &Event) -> JsValue {
             set("reason", reason.as_str().into());
             opt("status", status.map(u32::from));
         }
-        Event::Page { page, items, elapsed_ms, batch } => {
+        AppxiteEvent::Page { page, items, elapsed_ms, batch } => {
             set("type", "page".into());
             set("page", (*page).into());
             set("items", (*items as f64).into());

@@ -77,8 +77,11 @@ impl CustomerPager {
 
     /// Collect the customers into an array, stopping after `limit` (no further requests).
     #[wasm_bindgen(js_name = toArray, unchecked_return_type = "Promise<Customer[]>")]
-    pub fn to_array(&self, #[wasm_bindgen(unchecked_param_type = "{ limit?: number }")] options: JsValue) -> Result<Promise, JsValue> {
-        let o = options::object(&options, "toArray options", &[&["limit"]])?;
+    pub fn to_array(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ limit?: number }")] options: Option<JsValue>,
+    ) -> Result<Promise, JsValue> {
+        let o = options::object(&options.unwrap_or(JsValue::UNDEFINED), "toArray options", &[&["limit"]])?;
         let limit = options::positive(&o, "limit")?.map(|l| l as u32);
         let run = Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?);
         Ok(future_to_promise(async move {

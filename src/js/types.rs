@@ -50,8 +50,8 @@ export interface AppxiteClientOptions extends RunSettings {
   headers?: Record<string, string>;
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch;
-  /** Called with every `Event` (request, response, retry, page). Never sees a secret. */
-  onEvent?: (event: Event) => void;
+  /** Called with every `AppxiteEvent` (request, response, retry, page). Never sees a secret. */
+  onEvent?: (event: AppxiteEvent) => void;
 }
 
 /** Options of `customers`, `customersByIds` and `customersPage`. */
