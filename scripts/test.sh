@@ -15,6 +15,26 @@ node tests/size-budget.mjs
 section "TypeScript: tsc --strict on a typed consumer"
 node_modules/.bin/tsc -p tests/types
 
+# One emulator for the suites whose URL is fixed at build time (wasm-bindgen-test).
+MOCK_PORT=18181
+if (echo > /dev/tcp/127.0.0.1/$MOCK_PORT) 2>/dev/null; then
+  echo "port $MOCK_PORT is taken: stop whatever listens there (an old appxite-mock?) and rerun" >&2
+  exit 1
+fi
+./target/release/appxite-mock --port $MOCK_PORT --customers 3000 > build/mock-$MOCK_PORT.log 2>&1 &
+MOCK_PID=$!
+trap 'kill $MOCK_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "listening on" build/mock-$MOCK_PORT.log && break; sleep 0.1; done
+export APPXITE_MOCK_URL=http://127.0.0.1:$MOCK_PORT
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+
+section "wasm: the Rust API in Node (wasm-bindgen-test)"
+cargo test --quiet --target wasm32-unknown-unknown --test web
+
+section "wasm: the same tests in headless Chromium (wasm-bindgen-test)"
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test --quiet --target wasm32-unknown-unknown --test web
+
 section "Node 20: the built package (node:test)"
 node --test tests/node/
 

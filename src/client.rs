@@ -13,14 +13,15 @@ use crate::model::Customer;
 use crate::pager::{ClientConfig, EventSink, PageRun, RunOptions, Target};
 use crate::query::{check_base_url, validate_org_id, CustomerQuery};
 use crate::stream::customer_stream;
-use crate::transport::fetch::{FetchTransport, TokenSource};
+use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
 
 /// Settings of a [`Client`].
 #[derive(Clone)]
 pub struct ClientOptions {
     /// API root. Default `https://api.appxite.com`.
     pub base_url: String,
-    /// Sent as `X-Referer`: your platform URL. Required.
+    /// Sent as `X-Referer`: your platform URL. Empty: the page's origin, where there is a
+    /// page; elsewhere (Workers, Node) an empty referer is `MissingReferer`.
     pub referer: String,
     /// Bearer token.
     pub token: Option<String>,
@@ -70,8 +71,9 @@ impl Client {
     }
 
     pub(crate) fn from_parts(o: ClientOptions, token: TokenSource, fetch: Function) -> Result<Client, Error> {
+        let mut o = o;
         if o.referer.trim().is_empty() {
-            return Err(Error::MissingReferer);
+            o.referer = page_origin().ok_or(Error::MissingReferer)?;
         }
         let sends_credentials = !matches!(token, TokenSource::None) || o.subscription_key.is_some();
         let base_url = check_base_url(&o.base_url, sends_credentials)?;

@@ -8,7 +8,6 @@ use super::errors::{invalid, to_js};
 use super::options::{self, RUN_KEYS};
 use super::pager::{CustomerPager, PagerSpec};
 use crate::client::{Client, ClientOptions};
-use crate::error::Error;
 use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::{FetchTransport, TokenSource};
@@ -42,7 +41,7 @@ impl AppxiteClient {
         };
         let referer = match options::string(&o, "referer")? {
             Some(r) => r,
-            None => page_origin().ok_or_else(|| to_js(&Error::MissingReferer, None))?,
+            None => String::new(), // the page's origin, or MISSING_REFERER (Client::from_parts)
         };
         let mut headers = vec![];
         if let Some(h) = options::get(&o, "headers") {
@@ -149,16 +148,6 @@ fn org_id_arg(v: &JsValue) -> Result<String, JsValue> {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(invalid("orgId must be a non-empty string")),
     }
-}
-
-/// `globalThis.location.origin` where there is a page (or a browser worker).
-fn page_origin() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
-    if location.is_undefined() || location.is_null() {
-        return None;
-    }
-    let origin = Reflect::get(&location, &"origin".into()).ok()?.as_string()?;
-    (!origin.is_empty() && origin != "null").then_some(origin)
 }
 
 /// An `AppxiteEvent` as the plain object its TypeScript type declares (built by hand: see

@@ -310,3 +310,13 @@ fn token_error(e: &JsValue) -> Error {
     let _ = e;
     Error::Unauthorized { status: 0, message: "the token function threw or rejected".into() }
 }
+
+/// `globalThis.location.origin` where there is a page (or a browser worker).
+pub fn page_origin() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    if location.is_undefined() || location.is_null() {
+        return None;
+    }
+    let origin = Reflect::get(&location, &"origin".into()).ok()?.as_string()?;
+    (!origin.is_empty() && origin != "null").then_some(origin)
+}

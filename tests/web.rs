@@ -1,0 +1,184 @@
+//! The Rust API in real runtimes, against appxite-mock over real HTTP. The same file runs
+//! in Node (default) and in headless Chromium (`WASM_BINDGEN_USE_BROWSER=1`), so both get
+//! exactly the same test bodies. The emulator's URL is fixed at build time
+//! (`APPXITE_MOCK_URL`, default http://127.0.0.1:18181; scripts/test.sh starts it).
+#![cfg(target_arch = "wasm32")]
+
+use appxite_customers::{Client, ClientOptions, Customer, CustomerQuery, CustomerStatus, Error};
+use futures_util::StreamExt;
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const MOCK: &str = match option_env!("APPXITE_MOCK_URL") {
+    Some(u) => u,
+    None => "http://127.0.0.1:18181",
+};
+
+async fn get_json(path: &str) -> JsValue {
+    let fetch: js_sys::Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
+    let res = JsFuture::from(fetch.call1(&JsValue::UNDEFINED, &format!("{MOCK}{path}").into()).unwrap().unchecked_into::<js_sys::Promise>())
+        .await
+        .unwrap();
+    let json: js_sys::Function = Reflect::get(&res, &"json".into()).unwrap().unchecked_into();
+    JsFuture::from(json.call0(&res).unwrap().unchecked_into::<js_sys::Promise>()).await.unwrap()
+}
+
+fn field(v: &JsValue, k: &str) -> JsValue {
+    Reflect::get(v, &k.into()).unwrap()
+}
+
+/// (id, customerCount, directCustomerCount, platformUrl) of the emulator's organizations.
+async fn orgs(kind: &str) -> Vec<(String, u32, u32, String)> {
+    let tree = get_json("/__mock/orgs").await;
+    Array::from(&field(&tree, "orgs"))
+        .iter()
+        .filter(|o| field(o, "kind").as_string().as_deref() == Some(kind))
+        .map(|o| {
+            (
+                field(&o, "id").as_string().unwrap(),
+                field(&o, "customerCount").as_f64().unwrap() as u32,
+                field(&o, "directCustomerCount").as_f64().unwrap() as u32,
+                field(&o, "platformUrl").as_string().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn last_request() -> JsValue {
+    let list = Array::from(&get_json("/__mock/requests").await);
+    list.get(list.length() - 1)
+}
+
+async fn request_count() -> f64 {
+    field(&get_json("/__mock/stats").await, "requests").as_f64().unwrap()
+}
+
+fn in_browser() -> bool {
+    !Reflect::get(&js_sys::global(), &"document".into()).unwrap().is_undefined()
+}
+
+fn client(token: &str) -> Client {
+    Client::new(ClientOptions {
+        base_url: MOCK.into(),
+        // In the browser: empty, so the page's origin is used.
+        referer: if in_browser() { String::new() } else { "https://portal.example".into() },
+        token: Some(token.into()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+async fn all(s: impl futures_core::Stream<Item = Result<Customer, Error>>) -> Result<Vec<Customer>, Error> {
+    s.collect::<Vec<_>>().await.into_iter().collect()
+}
+
+#[wasm_bindgen_test]
+async fn every_customer_with_every_section_and_every_parameter_sent() {
+    let (id, count, _, _) = orgs("reseller").await.remove(0);
+    let query = CustomerQuery { page_size: Some(7), ..CustomerQuery::everything() };
+    let got = all(client("dev-token").customers(&id, query)).await.unwrap();
+    assert_eq!(got.len() as u32, count);
+    assert!(got.iter().all(|c| c.customer_industries.is_some() && c.customer_tenants.is_some()));
+    let q = CustomerQuery {
+        include_child_organizations: Some(false),
+        customer_status: Some(CustomerStatus::New),
+        page_size: Some(10_000),
+        page: Some(1),
+        ..CustomerQuery::everything()
+    };
+    let news = all(client("dev-token").customers(&id, q)).await.unwrap();
+    assert!(news.iter().all(|c| c.customer_status.as_deref() == Some("New")));
+    let req = last_request().await;
+    assert_eq!(
+        field(&req, "pathAndQuery").as_string().unwrap().split('?').nth(1).unwrap(),
+        "includeChildOrganizations=false&includeAddresses=true&includeContacts=true&includeCustomProperties=true\
+         &includeTenants=true&includeIndustries=true&customerStatus=New&pageSize=10000&page=1"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn x_referer_is_the_page_origin_in_a_browser_and_the_option_elsewhere() {
+    let (id, ..) = orgs("reseller").await.remove(0);
+    all(client("dev-token").customers(&id, CustomerQuery::default())).await.unwrap();
+    let req = last_request().await;
+    let sent = field(&req, "xReferer").as_string().unwrap();
+    if in_browser() {
+        let origin = field(&field(&js_sys::global(), "location"), "origin").as_string().unwrap();
+        assert_eq!(sent, origin);
+        assert_eq!(field(&req, "origin").as_string(), Some(origin), "the browser's Origin agrees");
+    } else {
+        assert_eq!(sent, "https://portal.example");
+        let e = Client::new(ClientOptions { base_url: MOCK.into(), ..Default::default() }).err().unwrap();
+        assert_eq!(e.code(), "MISSING_REFERER");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn pagination_exactly_full_one_and_zero() {
+    let (id, n, ..) = orgs("reseller").await.remove(1);
+    let before = request_count().await;
+    let full = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n), ..Default::default() })).await.unwrap();
+    assert_eq!(full.len() as u32, n);
+    assert_eq!(request_count().await - before, 2.0, "the full page and the empty one after it");
+    let one = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n - 1), page: Some(2), ..Default::default() })).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0], full[full.len() - 1]);
+    let none = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n), page: Some(2), ..Default::default() })).await.unwrap();
+    assert!(none.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_stream_stops_requests() {
+    let (id, ..) = orgs("distributor").await.remove(0);
+    let before = request_count().await;
+    let first: Vec<_> = client("dev-token").customers(&id, CustomerQuery { page_size: Some(3), ..Default::default() }).take(4).collect().await;
+    assert_eq!(first.len(), 4);
+    assert_eq!(request_count().await - before, 2.0);
+}
+
+#[wasm_bindgen_test]
+async fn the_post_variant_in_batches() {
+    let rs = orgs("reseller").await;
+    let platform = rs[0].3.clone();
+    let same: Vec<_> = rs.iter().filter(|r| r.3 == platform).take(3).collect();
+    let ids: Vec<String> = same.iter().map(|r| r.0.clone()).collect();
+    let c = Client::new(ClientOptions {
+        base_url: MOCK.into(),
+        referer: if in_browser() { String::new() } else { "https://portal.example".into() },
+        token: Some("dev-token".into()),
+        run: appxite_customers::RunOptions { batch_size: 2, ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    let got = all(c.customers_by_ids(&ids, CustomerQuery::default())).await.unwrap();
+    assert_eq!(got.len() as u32, same.iter().map(|r| r.1).sum::<u32>());
+    let first = all(client("dev-token").customers(&ids[0], CustomerQuery::default())).await.unwrap();
+    assert_eq!(got[..first.len()], first[..]);
+}
+
+#[wasm_bindgen_test]
+async fn error_codes_without_faults() {
+    let rs = orgs("reseller").await;
+    let (id, ..) = rs[0].clone();
+    let other = rs.iter().find(|r| r.3 != rs[0].3).unwrap().0.clone();
+    let code = |r: Result<Vec<Customer>, Error>| r.unwrap_err().code();
+    assert_eq!(code(all(client("wrong-token").customers(&id, CustomerQuery::default())).await), "UNAUTHORIZED");
+    assert_eq!(code(all(client("dev-token").customers("00000000-0000-4000-8000-000000000000", CustomerQuery::default())).await), "NOT_FOUND");
+    assert_eq!(code(all(client("dev-token").customers("not-a-uuid", CustomerQuery::default())).await), "BAD_REQUEST");
+    assert_eq!(code(all(client("dev-token").customers_by_ids(&[id.clone(), other], CustomerQuery::default())).await), "MIXED_PLATFORM");
+    assert_eq!(code(all(client("dev-token").customers("", CustomerQuery::default())).await), "INVALID_ARGUMENT");
+    assert_eq!(code(all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(0), ..Default::default() })).await), "INVALID_ARGUMENT");
+    let offline = Client::new(ClientOptions {
+        base_url: "http://127.0.0.1:9".into(),
+        referer: "https://portal.example".into(),
+        run: appxite_customers::RunOptions { retry: appxite_customers::RetryPolicy::none(), ..Default::default() },
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(code(all(offline.customers(&id, CustomerQuery::default())).await), "NETWORK");
+    let plain_http = Client::new(ClientOptions { base_url: "http://api.example.com".into(), referer: "https://p".into(), token: Some("t0ken".into()), ..Default::default() });
+    assert_eq!(plain_http.err().unwrap().code(), "INVALID_ARGUMENT");
+}
