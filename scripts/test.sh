@@ -38,5 +38,8 @@ WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
 section "Node 20: the built package (node:test)"
 node --test tests/node/
 
+section "workerd (Miniflare): the built package in Cloudflare's runtime"
+node --test tests/workerd/
+
 echo
 echo "all suites passed"
