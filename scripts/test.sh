@@ -41,5 +41,8 @@ node --test tests/node/
 section "workerd (Miniflare): the built package in Cloudflare's runtime"
 node --test tests/workerd/
 
+section "headless Chromium (Playwright): the demo page, importing the built package"
+node --test tests/browser/
+
 echo
 echo "all suites passed"

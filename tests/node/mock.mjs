@@ -7,15 +7,37 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../../target/release/appxite-mock", import.meta.url));
 
 export async function startMock(args = []) {
-  const child = spawn(BIN, ["--port", "0", "--customers", "3000", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const defaults = args.includes("--customers") ? [] : ["--customers", "3000"];
+  const child = spawn(BIN, ["--port", "0", ...defaults, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
-  const [first] = await once(lines, "line");
-  const url = first.match(/listening on (\S+)/)?.[1];
-  if (!url) throw new Error(`appxite-mock did not start: ${first}`);
+  const seen = [];
+  let wake = () => {};
+  lines.on("line", (line) => {
+    seen.push(line);
+    wake();
+  });
+  let exitCode;
+  child.once("exit", (code) => {
+    exitCode = code;
+    wake();
+  });
+  // Resolves with the first capture of `re` in the emulator's output.
+  const printed = (re) =>
+    new Promise((resolve, reject) => {
+      wake = () => {
+        const hit = seen.map((l) => l.match(re)).find(Boolean);
+        if (hit) resolve(hit[1]);
+        else if (exitCode !== undefined) reject(new Error(`appxite-mock exited (${exitCode}): ${seen.join(" | ")}`));
+      };
+      wake();
+    });
+  const url = await printed(/listening on (\S+)/);
+  const www = args.includes("--www") ? await printed(/demo page on (\S+)/) : undefined;
   const tree = await (await fetch(`${url}/__mock/orgs`)).json();
   const of = (kind) => tree.orgs.filter((o) => o.kind === kind);
   return {
     url,
+    www,
     tree,
     distributors: of("distributor"),
     resellers: of("reseller"),
