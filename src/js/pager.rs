@@ -111,8 +111,8 @@ impl CustomerIterator {
     /// The next customer.
     #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Customer, undefined>>")]
     pub fn next(&self) -> Promise {
-        // Fast path: a decoded record is waiting and nothing is in flight.
-        if self.run.pending.get() == 0 {
+        // Fast path: a decoded record is waiting, nothing is in flight, not cancelled.
+        if self.run.pending.get() == 0 && self.run.cancelled().is_none() {
             if let Some(v) = self.run.pop() {
                 return Promise::resolve(&iter_result(&v, false));
             }
@@ -303,7 +303,16 @@ impl Run {
         }
     }
 
+    /// After the signal fired, nothing more is handed out, not even decoded records.
+    fn cancelled(&self) -> Option<JsValue> {
+        self.transport.cancelled().filter(|e| matches!(e, Error::Aborted(_)) && !self.done.get()).map(|e| self.error(&e))
+    }
+
     async fn next_item(&self) -> Result<Option<JsValue>, JsValue> {
+        if let Some(e) = self.cancelled() {
+            self.stop();
+            return Err(e);
+        }
         loop {
             if let Some(v) = self.pop() {
                 return Ok(Some(v));

@@ -77,7 +77,8 @@ impl FetchTransport {
         self.signal.as_ref().filter(|s| s.aborted()).map(|s| s.reason())
     }
 
-    fn cancelled(&self) -> Option<Error> {
+    /// `ABORTED` once the caller's signal fired or the run was stopped.
+    pub fn cancelled(&self) -> Option<Error> {
         if let Some(s) = self.signal.as_ref().filter(|s| s.aborted()) {
             return Some(Error::Aborted(reason_text(&s.reason(), "the AbortSignal was aborted")));
         }

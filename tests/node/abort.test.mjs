@@ -1,0 +1,63 @@
+// Cancellation in Node: ABORTED within 100 ms wherever the run is, and nothing left running
+// (the emulator's view: no open request; Node's view: no timer left behind).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { AppxiteClient } from "appxite-customers";
+import { abortScenario } from "../shared/abort-scenario.js";
+import { abortSetup, checkAbort } from "../shared/abort-setup.mjs";
+
+const setup = await abortSetup();
+after(() => setup.stop());
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+test("abort during fetch, body, retry wait and between pages (Node)", async () => {
+  const timersBefore = timers();
+  const results = await abortScenario(AppxiteClient, { ...setup.cfg, referer: "https://portal.example" });
+  await checkAbort(assert, "node", results, setup.mocks);
+  assert.equal(timers(), timersBefore, "no timer left running");
+});
+
+test("break during a streaming body closes the request on the server", async () => {
+  const client = new AppxiteClient({ baseUrl: setup.cfg.narrowUrl, referer: "https://portal.example", token: "dev-token" });
+  let n = 0;
+  for await (const _ of client.customers(setup.cfg.org, { pageSize: 10000, includeTenants: true })) {
+    if (++n === 10) break;
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await setup.mocks.narrow.stats()).inFlight, 0);
+});
+
+test("a 401 refreshes the token once; a second 401 is UNAUTHORIZED; no token in errors or events", async () => {
+  const events = [];
+  let calls = [];
+  const client = new AppxiteClient({
+    baseUrl: setup.cfg.url,
+    referer: "https://portal.example",
+    token: (refresh) => {
+      calls.push(refresh);
+      return refresh ? "dev-token" : "expired-token-abc123";
+    },
+    onEvent: (e) => events.push(e),
+  });
+  const got = await client.customers(setup.cfg.org, { pageSize: 100000 > 0 ? 10000 : 1 }).toArray();
+  assert.ok(got.length > 0);
+  assert.deepEqual(calls, [false, true]);
+  calls = [];
+  const never = new AppxiteClient({ baseUrl: setup.cfg.url, referer: "https://portal.example", token: () => "never-valid-token-xyz" });
+  const e = await never.customers(setup.cfg.org).toArray().catch((x) => x);
+  assert.equal(e.code, "UNAUTHORIZED");
+  assert.ok(!e.message.includes("never-valid-token-xyz"));
+  assert.ok(!JSON.stringify(events).includes("expired-token-abc123"));
+});
+
+test("a 429 storm with --rate-limit is ridden out by honouring Retry-After", async () => {
+  const client = new AppxiteClient({ baseUrl: setup.cfg.limitedUrl, referer: "https://portal.example", token: "dev-token", retry: { maxRetries: 5 } });
+  const retries = [];
+  const c2 = new AppxiteClient({ baseUrl: setup.cfg.limitedUrl, referer: "https://portal.example", token: "dev-token", onEvent: (e) => e.type === "retry" && retries.push(e) });
+  const org = setup.mocks.limited.resellers[0];
+  const all = await c2.customers(org.id, { pageSize: Math.ceil(org.customerCount / 3) }).toArray();
+  assert.equal(all.length, org.customerCount);
+  assert.ok(retries.length >= 1 && retries.every((r) => r.reason === "RATE_LIMITED" && r.delayMs === 1000), JSON.stringify(retries));
+  assert.ok(client);
+});
