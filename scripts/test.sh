@@ -29,11 +29,11 @@ export APPXITE_MOCK_URL=http://127.0.0.1:$MOCK_PORT
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 section "wasm: the Rust API in Node (wasm-bindgen-test)"
-cargo test --quiet --target wasm32-unknown-unknown --test web
+cargo test --target wasm32-unknown-unknown --test web
 
 section "wasm: the same tests in headless Chromium (wasm-bindgen-test)"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --quiet --target wasm32-unknown-unknown --test web
+  cargo test --target wasm32-unknown-unknown --test web
 
 section "Node 20: the built package (node:test)"
 node --test tests/node/

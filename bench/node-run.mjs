@@ -1,0 +1,120 @@
+// One measured run in a fresh Node process (so memory peaks do not mix):
+//   node bench/node-run.mjs <method> <baseUrl> <orgId,orgId,…> <pageSize>
+// Prints one JSON line: customers, wall and CPU ms, peak RSS above the idle process, the
+// wasm linear memory (SDK), and time to first customer after the first body byte.
+import { readFileSync } from "node:fs";
+import createClient from "openapi-fetch";
+
+const [method, baseUrl, orgList, pageSizeArg] = process.argv.slice(2);
+const orgs = orgList.split(",");
+const pageSize = Number(pageSizeArg);
+const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
+const HEADERS = { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" };
+const QUERY = new URLSearchParams({ ...Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])), pageSize: String(pageSize) });
+
+// Idle baseline: everything imported and instantiated, nothing fetched.
+let wasmMemory = null;
+let AppxiteClient = null;
+if (method.startsWith("sdk")) {
+  const glue = await import("../pkg/appxite_customers.js");
+  const exports = glue.initSync({ module: readFileSync(new URL("../pkg/appxite_customers_bg.wasm", import.meta.url)) });
+  wasmMemory = exports.memory;
+  AppxiteClient = glue.AppxiteClient;
+}
+globalThis.gc?.();
+await new Promise((r) => setTimeout(r, 50));
+const baseline = process.memoryUsage().rss;
+let peak = baseline;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+}, 5);
+
+let count = 0;
+let sink = 0; // the caller "uses" each record, then drops it
+let firstByteAt = null;
+let firstCustomerAt = null;
+const FIRST_ONLY = process.env.BENCH_FIRST_ONLY === "1";
+class Enough extends Error {}
+const take = (c) => {
+  if (firstCustomerAt === null) firstCustomerAt = performance.now();
+  if (FIRST_ONLY) throw new Enough();
+  sink += c.customerId.length;
+  count++;
+};
+
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+try {
+if (method === "fetch-json") {
+  for (const org of orgs) {
+    for (let page = 1; ; page++) {
+      const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${QUERY}&page=${page}`, { headers: HEADERS });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (firstByteAt === null) firstByteAt = performance.now();
+      const list = await res.json();
+      for (const c of list) take(c);
+      if (list.length < pageSize) break;
+    }
+  }
+} else if (method === "openapi-fetch") {
+  const client = createClient({ baseUrl, headers: HEADERS });
+  for (const org of orgs) {
+    for (let page = 1; ; page++) {
+      const { data, error, response } = await client.GET("/distis/organizations/details/{orgId}", {
+        params: { path: { orgId: org }, query: { ...ALL, pageSize, page } },
+      });
+      if (error) throw new Error(`HTTP ${response.status}`);
+      if (firstByteAt === null) firstByteAt = performance.now(); // after the body, for lack of a hook
+      for (const c of data) take(c);
+      if (data.length < pageSize) break;
+    }
+  }
+} else if (method === "sdk-items" || method === "sdk-pages") {
+  const client = new AppxiteClient({
+    baseUrl,
+    referer: "https://bench.example",
+    token: "dev-token",
+    onEvent: (e) => {
+      if (e.type === "response" && firstByteAt === null) firstByteAt = performance.now();
+    },
+  });
+  for (const org of orgs) {
+    const pager = client.customers(org, { ...ALL, pageSize });
+    if (method === "sdk-items") {
+      for await (const c of pager) take(c);
+    } else {
+      for await (const p of pager.byPage()) for (const c of p.items) take(c);
+    }
+  }
+} else if (method === "raw-bytes") {
+  // The emulator's own serving rate: read the bytes, parse nothing. `count` is bytes here.
+  for (const org of orgs) {
+    for (let page = 1; ; page++) {
+      const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${QUERY}&page=${page}`, { headers: HEADERS });
+      const n = (await res.arrayBuffer()).byteLength;
+      count += n;
+      if (n <= 2) break;
+    }
+  }
+} else {
+  throw new Error(`unknown method ${method}`);
+}
+} catch (e) {
+  if (!(e instanceof Enough)) throw e;
+}
+const wallMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage().rss);
+console.log(
+  JSON.stringify({
+    method,
+    count,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakMB: (peak - baseline) / 1048576,
+    wasmMB: wasmMemory ? wasmMemory.buffer.byteLength / 1048576 : null,
+    ttfcMs: firstCustomerAt !== null && firstByteAt !== null ? firstCustomerAt - firstByteAt : null,
+    sink,
+  }),
+);
