@@ -171,9 +171,13 @@ impl ResponseBody for FetchBody {
             .and_then(|v| v.dyn_into().ok())
             .ok_or_else(|| Error::Network("the body stream gave a chunk that is not bytes".into()))?;
         let len = value.length() as usize;
-        let start = out.len();
-        out.resize(start + len, 0);
-        value.copy_to(&mut out[start..]);
+        out.reserve(len);
+        // SAFETY: `reserve` made room for `len` more bytes, and `raw_copy_to_ptr` writes
+        // exactly `len` bytes there before `set_len` exposes them (no zero-fill pass).
+        unsafe {
+            value.raw_copy_to_ptr(out.as_mut_ptr().add(out.len()));
+            out.set_len(out.len() + len);
+        }
         Ok(true)
     }
 }
