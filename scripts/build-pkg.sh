@@ -30,3 +30,6 @@ sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$VERSION\"/" pkg.tmp/package.jso
 rm -rf pkg && mv pkg.tmp pkg
 printf 'pkg/ built: %s bytes wasm, %s bytes gzip\n' \
   "$(stat -c %s pkg/appxite_customers_bg.wasm)" "$(gzip -9c pkg/appxite_customers_bg.wasm | wc -c)"
+# Resolve "appxite-customers" from this repository's tests, benchmarks and examples as an
+# installed package would (npm install prunes the link, so it is made after every build).
+mkdir -p node_modules && ln -sfn ../pkg node_modules/appxite-customers
