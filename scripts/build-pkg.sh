@@ -33,3 +33,5 @@ printf 'pkg/ built: %s bytes wasm, %s bytes gzip\n' \
 # Resolve "appxite-customers" from this repository's tests, benchmarks and examples as an
 # installed package would (npm install prunes the link, so it is made after every build).
 mkdir -p node_modules && ln -sfn ../pkg node_modules/appxite-customers
+# The demo page imports ./pkg/ (served from www/ by appxite-mock).
+ln -sfn ../pkg www/pkg

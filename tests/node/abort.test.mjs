@@ -61,3 +61,16 @@ test("a 429 storm with --rate-limit is ridden out by honouring Retry-After", asy
   assert.ok(retries.length >= 1 && retries.every((r) => r.reason === "RATE_LIMITED" && r.delayMs === 1000), JSON.stringify(retries));
   assert.ok(client);
 });
+
+test("deadlineMs bounds a whole run; timeoutMs each attempt", async () => {
+  const slow = setup.mocks.slow; // 2 s before the headers
+  const client = new AppxiteClient({ baseUrl: slow.url, referer: "https://portal.example", token: "dev-token" });
+  const t0 = performance.now();
+  const e = await client.customers(setup.cfg.org, { deadlineMs: 500 }).toArray().catch((x) => x);
+  const ms = performance.now() - t0;
+  assert.equal(e.code, "TIMEOUT");
+  assert.match(e.message, /deadlineMs/);
+  assert.ok(ms < 900, `took ${ms} ms`);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await slow.stats()).inFlight, 0, "the timed-out request was closed");
+});
