@@ -136,7 +136,7 @@ impl Target {
     pub fn ids(ids: &[String], batch_size: usize) -> Target {
         // Sort-based de-duplication, first occurrence wins (no hash table in the wasm).
         let mut keys: Vec<(String, usize)> = ids.iter().enumerate().map(|(i, id)| (id.to_ascii_lowercase(), i)).collect();
-        keys.sort();
+        keys.sort_unstable();
         let mut keep = vec![false; ids.len()];
         for (k, pair) in keys.iter().enumerate() {
             keep[pair.1] = k == 0 || keys[k - 1].0 != pair.0;
@@ -169,6 +169,8 @@ pub struct PageRun<T: Transport> {
     target: Target,
     query: CustomerQuery,
     batch: usize,
+    /// Added to `batch` in events and errors (a run over one batch of a longer ID list).
+    batch_base: usize,
     page: u32,
     /// Records of the current page taken before the current attempt's body.
     delivered: u64,
@@ -195,6 +197,7 @@ impl<T: Transport> PageRun<T> {
             page: query.first_page(),
             query,
             batch: 0,
+            batch_base: 0,
             delivered: 0,
             body: None,
             scanner: RecordScanner::new(),
@@ -203,6 +206,14 @@ impl<T: Transport> PageRun<T> {
             page_started_at: None,
             finished,
         }
+    }
+
+    /// A run over batch number `index` of a longer ID list only (for running batches
+    /// concurrently): events and errors name the batch by its place in the whole list.
+    pub fn for_batch(transport: T, config: Rc<ClientConfig>, options: RunOptions, ids: Vec<String>, index: usize, query: CustomerQuery) -> Self {
+        let mut run = Self::new(transport, config, options, Target::Ids(vec![ids]), query);
+        run.batch_base = index;
+        run
     }
 
     /// The records scanned so far; take the ready ones after each [`advance`](Self::advance).
@@ -269,7 +280,7 @@ impl<T: Transport> PageRun<T> {
     fn progress(&self, page_complete: bool) -> Progress {
         Progress {
             page: self.page,
-            batch: self.batch,
+            batch: self.batch + self.batch_base,
             ready: self.scanner.ready_count(),
             page_complete,
             page_items: self.scanner.complete(),
@@ -299,7 +310,7 @@ impl<T: Transport> PageRun<T> {
     }
 
     fn batch_label(&self) -> Option<u32> {
-        matches!(self.target, Target::Ids(_)).then_some(self.batch as u32)
+        matches!(self.target, Target::Ids(_)).then_some((self.batch + self.batch_base) as u32)
     }
 
     fn emit(&self, event: AppxiteEvent) {
@@ -404,7 +415,7 @@ impl<T: Transport> PageRun<T> {
             }),
             Decision::GiveUp => Err(match error {
                 Error::MixedPlatform { status, message, .. } => {
-                    Error::MixedPlatform { status, message, batch: Some(self.batch as u32) }
+                    Error::MixedPlatform { status, message, batch: Some((self.batch + self.batch_base) as u32) }
                 }
                 e => e,
             }),
@@ -462,4 +473,44 @@ impl<T: Transport> PageRun<T> {
         }
         HttpRequest { method, url, headers, body }
     }
+}
+
+/// One page of a batch collected whole: `[rec,rec,…]` as the server sent the records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollectedPage {
+    /// Page number within its batch.
+    pub page: u32,
+    /// The ID batch.
+    pub batch: usize,
+    /// A JSON array of the page's records.
+    pub json: Vec<u8>,
+    /// Records in `json`.
+    pub count: usize,
+}
+
+/// Run a one-batch [`PageRun`] to its end, keeping each non-empty page's records as one
+/// JSON array (for `customersByIds` with `concurrency` > 1: batches run ahead of the one
+/// being read and are handed out in input order).
+pub async fn collect_batch<T: Transport>(mut run: PageRun<T>) -> Result<Vec<CollectedPage>, Error> {
+    let mut pages = Vec::new();
+    let mut json = vec![b'['];
+    let mut count = 0;
+    while let Some(progress) = run.advance().await? {
+        if let Some((_, n)) = run.scanner().with_array_bytes(|batch| {
+            if count > 0 {
+                json.push(b',');
+            }
+            json.extend_from_slice(&batch[1..batch.len() - 1]);
+        }) {
+            count += n;
+        }
+        if progress.page_complete {
+            if count > 0 {
+                json.push(b']');
+                pages.push(CollectedPage { page: progress.page, batch: progress.batch, json: std::mem::replace(&mut json, vec![b'[']), count });
+            }
+            count = 0;
+        }
+    }
+    Ok(pages)
 }

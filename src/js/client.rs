@@ -13,7 +13,9 @@ use crate::query::CustomerQuery;
 use crate::transport::fetch::{FetchTransport, TokenSource};
 
 const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "fetch", "onEvent"];
-const CALL_KEYS: &[&str] = &["signal"];
+const CALL_KEYS: &[&str] = &["signal", "concurrency"];
+/// ID batches `customersByIds` runs at once by default.
+const DEFAULT_CONCURRENCY: usize = 4;
 
 /// A client of Appxite's "GET All Customers" endpoint. See `AppxiteClientOptions`.
 #[wasm_bindgen]
@@ -133,13 +135,14 @@ impl AppxiteClient {
         let query = options::query(&o)?;
         let run = options::run_options(&o, self.client.config.run)?;
         let signal = options::signal(&o)?;
+        let concurrency = options::whole(&o, "concurrency", 1, 16)?.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
         let target = match target {
             Target::Ids(mut b) => Target::ids(&b.remove(0), run.batch_size),
             t => t,
         };
         // Validate now, so bad input fails before any request.
         self.client.run(target.clone(), query.clone(), run, signal.clone()).map_err(|e| to_js(&e, None))?;
-        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), target, query, run, signal }))
+        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), target, query, run, signal, concurrency }))
     }
 }
 

@@ -64,7 +64,7 @@ pub fn positive(obj: &Object, key: &str) -> Result<Option<u64>, JsValue> {
 }
 
 /// A whole number in `min..=max`.
-fn whole(obj: &Object, key: &str, min: u64, max: u64) -> Result<Option<u64>, JsValue> {
+pub fn whole(obj: &Object, key: &str, min: u64, max: u64) -> Result<Option<u64>, JsValue> {
     match get(obj, key) {
         None => Ok(None),
         Some(v) => match v.as_f64() {

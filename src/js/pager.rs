@@ -16,7 +16,9 @@ use super::errors::to_js;
 use super::options;
 use crate::client::Client;
 use crate::error::Error;
-use crate::pager::{PageRun, RunOptions, Target};
+use std::collections::VecDeque;
+
+use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::FetchTransport;
 
@@ -28,12 +30,29 @@ pub struct PagerSpec {
     pub query: CustomerQuery,
     pub run: RunOptions,
     pub signal: Option<AbortSignal>,
+    /// ID batches run at once (`customersByIds`).
+    pub concurrency: usize,
 }
 
 impl PagerSpec {
     fn start(&self) -> Result<Run, Error> {
         let run = self.client.run(self.target.clone(), self.query.clone(), self.run, self.signal.clone())?;
-        Ok(Run::new(run, self.query.effective_page_size()))
+        let page_size = self.query.effective_page_size();
+        match &self.target {
+            Target::Ids(batches) if batches.len() > 1 && self.concurrency > 1 => {
+                // Each batch is its own run; all share the caller's signal and the stop
+                // controller (a clone of the transport shares it), so one stop ends them all.
+                let transport = run.transport().clone();
+                let (config, options, query) = (self.client.config.clone(), self.run, self.query.clone());
+                let runs: VecDeque<_> = batches
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ids)| PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone()))
+                    .collect();
+                Ok(Run::batched(transport, runs, self.concurrency, page_size))
+            }
+            _ => Ok(Run::new(run, page_size)),
+        }
     }
 }
 
@@ -197,19 +216,99 @@ pub struct Run {
     pending: Cell<u32>,
     tail: RefCell<Option<Promise>>,
     done: Cell<bool>,
+    /// `customersByIds` with concurrency: batches not started yet, batches running (in input
+    /// order), their collected pages, and how many may run at once.
+    batches_waiting: RefCell<VecDeque<PageRun<FetchTransport>>>,
+    batches_running: RefCell<VecDeque<Rc<BatchSlot>>>,
+    batch_pages: RefCell<VecDeque<CollectedPage>>,
+    concurrency: usize,
+}
+
+/// A batch running in the background (`spawn_local`); `ready` resolves when `result` is set.
+struct BatchSlot {
+    result: RefCell<Option<Result<Vec<CollectedPage>, Error>>>,
+    ready: Promise,
+}
+
+fn spawn_batch(run: PageRun<FetchTransport>) -> Rc<BatchSlot> {
+    let mut resolve: Option<js_sys::Function> = None;
+    let ready = Promise::new(&mut |res, _rej| resolve = Some(res));
+    let resolve = resolve.unwrap_or_else(|| unreachable!("the Promise executor runs synchronously"));
+    let slot = Rc::new(BatchSlot { result: RefCell::new(None), ready });
+    let filled = slot.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = collect_batch(run).await;
+        *filled.result.borrow_mut() = Some(result);
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    });
+    slot
 }
 
 impl Run {
     fn new(run: PageRun<FetchTransport>, page_size: u32) -> Self {
+        let mut me = Run::new_empty(run.transport().clone(), page_size);
+        me.run = RefCell::new(Some(run));
+        me
+    }
+
+    fn batched(transport: FetchTransport, runs: VecDeque<PageRun<FetchTransport>>, concurrency: usize, page_size: u32) -> Self {
+        let mut run = Run::new_empty(transport, page_size);
+        run.batches_waiting = RefCell::new(runs);
+        run.concurrency = concurrency;
+        run
+    }
+
+    fn new_empty(transport: FetchTransport, page_size: u32) -> Self {
         Run {
-            transport: run.transport().clone(),
-            run: RefCell::new(Some(run)),
+            transport,
+            run: RefCell::new(None),
             page_size,
             buffer: RefCell::new((Array::new(), 0)),
             buffer_page: Cell::new(None),
             pending: Cell::new(0),
             tail: RefCell::new(None),
             done: Cell::new(false),
+            batches_waiting: RefCell::new(VecDeque::new()),
+            batches_running: RefCell::new(VecDeque::new()),
+            batch_pages: RefCell::new(VecDeque::new()),
+            concurrency: 1,
+        }
+    }
+
+    /// `fill` for concurrent batches: the next collected page, waiting for its batch.
+    async fn fill_from_batches(&self) -> Result<bool, JsValue> {
+        loop {
+            if self.done.get() {
+                return Ok(false);
+            }
+            let page = self.batch_pages.borrow_mut().pop_front();
+            if let Some(page) = page {
+                let array = decode_json_array(&page.json)
+                    .map_err(|_| self.error(&Error::Decode("a customer record is not valid JSON".into())))?;
+                *self.buffer.borrow_mut() = (array.unchecked_into(), 0);
+                self.buffer_page.set(Some((page.page, true)));
+                return Ok(true);
+            }
+            // Keep up to `concurrency` batches running, the oldest first in line.
+            while self.batches_running.borrow().len() < self.concurrency {
+                let Some(run) = self.batches_waiting.borrow_mut().pop_front() else { break };
+                self.batches_running.borrow_mut().push_back(spawn_batch(run));
+            }
+            let Some(slot) = self.batches_running.borrow_mut().pop_front() else {
+                return Ok(false);
+            };
+            if slot.result.borrow().is_none() {
+                let _ = JsFuture::from(slot.ready.clone()).await;
+            }
+            let result = slot.result.borrow_mut().take();
+            match result {
+                Some(Ok(pages)) => self.batch_pages.borrow_mut().extend(pages),
+                Some(Err(e)) => {
+                    self.stop();
+                    return Err(self.error(&e));
+                }
+                None => return Ok(false),
+            }
         }
     }
 
@@ -222,6 +321,9 @@ impl Run {
             }
         }
         *self.buffer.borrow_mut() = (Array::new(), 0);
+        self.batches_waiting.borrow_mut().clear();
+        self.batches_running.borrow_mut().clear();
+        self.batch_pages.borrow_mut().clear();
     }
 
     fn pop(&self) -> Option<JsValue> {
@@ -260,6 +362,9 @@ impl Run {
     async fn fill(&self) -> Result<bool, JsValue> {
         if self.done.get() {
             return Ok(false);
+        }
+        if self.run.borrow().is_none() {
+            return self.fill_from_batches().await;
         }
         let Some(mut run) = self.run.borrow_mut().take() else {
             return Ok(false);

@@ -58,6 +58,12 @@ export interface AppxiteClientOptions extends RunSettings {
 export interface CustomersOptions extends CustomerQuery, RunSettings {
   /** Aborts the run: the request in flight, any retry wait and the body stream. */
   signal?: AbortSignal;
+  /**
+   * `customersByIds`: ID batches fetched at once (1–16, default 4). With more than one
+   * batch and concurrency > 1, batches are collected whole, ahead of the one being read,
+   * and handed out in input order.
+   */
+  concurrency?: number;
 }
 
 /** One page of customers. */

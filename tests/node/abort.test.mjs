@@ -74,3 +74,29 @@ test("deadlineMs bounds a whole run; timeoutMs each attempt", async () => {
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await slow.stats()).inFlight, 0, "the timed-out request was closed");
 });
+
+test("customersByIds runs up to `concurrency` batches at once, yielding in input order", async () => {
+  const slow = setup.mocks.slow; // 2 s before the headers: requests pile up where they overlap
+  const client = new AppxiteClient({ baseUrl: slow.url, referer: "https://portal.example", token: "dev-token" });
+  const platform = slow.resellers[0].platformUrl;
+  const ids = slow.resellers.filter((r) => r.platformUrl === platform).slice(0, 4);
+  for (const [concurrency, expected] of [[4, 4], [1, 1]]) {
+    const controller = new AbortController();
+    const run = client.customersByIds(ids.map((r) => r.id), { batchSize: 1, concurrency, signal: controller.signal }).toArray();
+    run.catch(() => {});
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await slow.stats()).inFlight, expected, `concurrency ${concurrency}`);
+    controller.abort();
+    assert.equal((await run.catch((e) => e)).code, "ABORTED");
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await slow.stats()).inFlight, 0, "every batch's request was closed by the abort");
+  const got = await new AppxiteClient({ baseUrl: setup.cfg.url, referer: "https://portal.example", token: "dev-token" })
+    .customersByIds(setup.mocks.plain.resellers.slice(0, 5).filter((r) => r.platformUrl === setup.mocks.plain.resellers[0].platformUrl).map((r) => r.id), { batchSize: 1, concurrency: 3 })
+    .toArray();
+  const byIdsTruth = [];
+  for (const r of setup.mocks.plain.resellers.slice(0, 5).filter((r) => r.platformUrl === setup.mocks.plain.resellers[0].platformUrl)) {
+    byIdsTruth.push(...(await new AppxiteClient({ baseUrl: setup.cfg.url, referer: "https://portal.example", token: "dev-token" }).customers(r.id).toArray()).map((c) => c.customerId));
+  }
+  assert.deepEqual(got.map((c) => c.customerId), byIdsTruth);
+});
