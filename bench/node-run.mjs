@@ -16,11 +16,16 @@ const QUERY = new URLSearchParams({ ...Object.fromEntries(Object.entries(ALL).ma
 let wasmMemory = null;
 let AppxiteClient = null;
 if (method.startsWith("sdk")) {
-  const glue = await import("../pkg/appxite_customers.js");
-  const exports = glue.initSync({ module: readFileSync(new URL("../pkg/appxite_customers_bg.wasm", import.meta.url)) });
+  // BENCH_PKG: another build of the package to compare (A/B while profiling).
+  const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
+  const glue = await import(new URL("appxite_customers.js", dir).href);
+  const exports = glue.initSync({ module: readFileSync(new URL("appxite_customers_bg.wasm", dir)) });
   wasmMemory = exports.memory;
   AppxiteClient = glue.AppxiteClient;
 }
+// Warm up (fetch's code loaded and compiled, one connection made) so that "idle" is a process
+// that has already made a request, the same for every method.
+await (await fetch(`${baseUrl}/distis/organizations/details/${orgs[0]}?pageSize=1`, { headers: HEADERS })).arrayBuffer();
 globalThis.gc?.();
 await new Promise((r) => setTimeout(r, 50));
 const baseline = process.memoryUsage().rss;

@@ -195,10 +195,17 @@ impl PageIterator {
     }
 }
 
+thread_local! {
+    /// Property names made into JS strings once, not once per customer.
+    static KEYS: (JsValue, JsValue) = (JsValue::from_str("value"), JsValue::from_str("done"));
+}
+
 fn iter_result(value: &JsValue, done: bool) -> JsValue {
     let o = Object::new();
-    let _ = Reflect::set(&o, &"value".into(), value);
-    let _ = Reflect::set(&o, &"done".into(), &done.into());
+    KEYS.with(|(v, d)| {
+        let _ = Reflect::set(&o, v, value);
+        let _ = Reflect::set(&o, d, &JsValue::from_bool(done));
+    });
     o.into()
 }
 

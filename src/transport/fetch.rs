@@ -48,6 +48,8 @@ pub struct FetchTransport {
     signal: Option<AbortSignal>,
     /// The run's own controller: aborted when the caller stops iterating.
     stop: AbortController,
+    /// `stop.signal`, kept: it is checked before every customer is handed out.
+    stop_signal: AbortSignal,
     /// Values never to show in an error (token, subscription key).
     secrets: Rc<Vec<String>>,
 }
@@ -57,7 +59,8 @@ impl FetchTransport {
     pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Rc<Vec<String>>) -> Self {
         // AbortController exists in every supported runtime (checked at client construction).
         let stop = AbortController::new().unwrap_or_else(|_| unreachable!());
-        FetchTransport { fetch, token, signal, stop, secrets }
+        let stop_signal = stop.signal();
+        FetchTransport { fetch, token, signal, stop, stop_signal, secrets }
     }
 
     /// `globalThis.fetch`, bound to `globalThis` (browsers throw "Illegal invocation" otherwise).
@@ -82,14 +85,14 @@ impl FetchTransport {
         if let Some(s) = self.signal.as_ref().filter(|s| s.aborted()) {
             return Some(Error::Aborted(reason_text(&s.reason(), "the AbortSignal was aborted")));
         }
-        if self.stop.signal().aborted() {
+        if self.stop_signal.aborted() {
             return Some(Error::Aborted("the iteration was stopped".into()));
         }
         None
     }
 
     fn signals(&self) -> impl Iterator<Item = AbortSignal> + '_ {
-        self.signal.iter().cloned().chain(std::iter::once(self.stop.signal()))
+        self.signal.iter().cloned().chain(std::iter::once(self.stop_signal.clone()))
     }
 
     /// Turn a rejection from fetch or a body read into an error.

@@ -36,6 +36,7 @@ export async function startMock(args = []) {
   const tree = await (await fetch(`${url}/__mock/orgs`)).json();
   const of = (kind) => tree.orgs.filter((o) => o.kind === kind);
   return {
+    pid: child.pid,
     url,
     www,
     tree,
