@@ -182,3 +182,26 @@ async fn error_codes_without_faults() {
     let plain_http = Client::new(ClientOptions { base_url: "http://api.example.com".into(), referer: "https://p".into(), token: Some("t0ken".into()), ..Default::default() });
     assert_eq!(plain_http.err().unwrap().code(), "INVALID_ARGUMENT");
 }
+
+/// The record scanner compiled to wasm (the build that ships), on tricky input split at
+/// every byte, checked against the runtime's own JSON.parse.
+#[wasm_bindgen_test]
+fn the_scanner_in_wasm_at_every_chunk_boundary() {
+    use appxite_customers::scan::RecordScanner;
+    let body = r#" [ {"a":"]}","b":"\"}{[","c":[1,[2,{"d":"\\"}]],"e":"\u00e9\u005d"} ,
+        {"x":{"y":{"z":[]}},"name":"Ørsted 北京 <img src=x onerror=alert(1)>"}	,{} ]  "#;
+    let expected = js_sys::JSON::stringify(&js_sys::JSON::parse(body).unwrap()).unwrap().as_string().unwrap();
+    for split in 1..body.len() {
+        let mut s = RecordScanner::new();
+        let mut parts = Vec::new();
+        for chunk in [&body.as_bytes()[..split], &body.as_bytes()[split..]] {
+            s.push(chunk).unwrap();
+            if let Some((text, _)) = s.with_array_text(|t| t.to_string()).unwrap() {
+                parts.extend(Array::from(&js_sys::JSON::parse(&text).unwrap()).iter());
+            }
+        }
+        s.finish().unwrap();
+        let all: Array = parts.into_iter().collect();
+        assert_eq!(js_sys::JSON::stringify(&all).unwrap().as_string().unwrap(), expected, "split at {split}");
+    }
+}
