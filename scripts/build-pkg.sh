@@ -28,6 +28,8 @@ sed -i -e 's/options: CustomersOptions)/options?: CustomersOptions)/' \
 node_modules/.bin/terser pkg.tmp/appxite_customers.js --module --compress --mangle \
   -o pkg.tmp/appxite_customers.min.js && mv pkg.tmp/appxite_customers.min.js pkg.tmp/appxite_customers.js
 cp pkg-template/* pkg.tmp/
+# The npm README: the user-facing parts of README.md (between npm:start / npm:end markers).
+awk '/<!-- npm:end -->/ {on=0; next} /<!-- npm:start -->/ {on=1; next} on' on=1 README.md > pkg.tmp/README.md
 VERSION=$(sed -n '0,/^version = "\(.*\)"/s//\1/p' Cargo.toml)
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$VERSION\"/" pkg.tmp/package.json
 rm -rf pkg && mv pkg.tmp pkg

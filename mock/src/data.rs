@@ -257,10 +257,8 @@ impl DataSet {
             orgs[owner].direct = start..list.len();
         }
         // Subtrees: a reseller's is its direct range; a distributor's spans its resellers.
-        for i in 0..orgs.len() {
-            if orgs[i].kind != OrgKind::Customer {
-                orgs[i].subtree = orgs[i].direct.clone();
-            }
+        for org in orgs.iter_mut().filter(|o| o.kind != OrgKind::Customer) {
+            org.subtree = org.direct.clone();
         }
         for i in 0..orgs.len() {
             if let (OrgKind::Reseller, Some(p)) = (orgs[i].kind, orgs[i].parent) {

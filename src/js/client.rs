@@ -41,10 +41,8 @@ impl AppxiteClient {
                 _ => return Err(invalid("token must be a non-empty string or a function returning one")),
             },
         };
-        let referer = match options::string(&o, "referer")? {
-            Some(r) => r,
-            None => String::new(), // the page's origin, or MISSING_REFERER (Client::from_parts)
-        };
+        // None: the page's origin, or MISSING_REFERER (Client::from_parts).
+        let referer = options::string(&o, "referer")?.unwrap_or_default();
         let mut headers = vec![];
         if let Some(h) = options::get(&o, "headers") {
             if !h.is_object() || Array::is_array(&h) || h.is_function() {

@@ -105,7 +105,7 @@ impl CustomerPager {
         let run = Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?);
         Ok(future_to_promise(async move {
             let out = Array::new();
-            while limit.is_none_or(|l| out.length() < l) {
+            while limit.map_or(true, |l| out.length() < l) {
                 match run.next_item().await? {
                     Some(v) => {
                         out.push(&v);
