@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
+# Everything is also written to build/test.log, for the totals at the end.
+exec > >(tee build/test.log) 2>&1
 
 section() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
 
@@ -44,5 +46,8 @@ node --test tests/workerd/
 section "headless Chromium (Playwright): the demo page, importing the built package"
 node --test tests/browser/
 
+# One closing line over every runner (cargo test and node:test print their own per suite).
+passed=$(( $(grep -oE 'test result: ok\. [0-9]+ passed' build/test.log | awk '{s+=$4} END {print s+0}') \
+         + $(grep -E '^# pass [0-9]+' build/test.log | awk '{s+=$3} END {print s+0}') ))
 echo
-echo "all suites passed"
+echo "all suites: $passed passed, 0 failed"
