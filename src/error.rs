@@ -99,7 +99,30 @@ impl Error {
 
 fn is_mixed_platform(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("mixed platform") || m.contains("different platforms")
+    find_str(&m, "mixed platform").is_some() || find_str(&m, "different platforms").is_some()
+}
+
+/// `haystack.find(needle)` by plain byte comparison. std's `&str` pattern search (Two-Way)
+/// is faster on long texts but costs ~2 KB of wasm; these texts are short error messages.
+pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| &h[i..i + n.len()] == n)
+}
+
+/// `text.replace(from, to)` on top of [`find_str`].
+fn replace_all(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = find_str(rest, from) {
+        out.push_str(&rest[..i]);
+        out.push_str(to);
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl fmt::Display for Error {
@@ -139,7 +162,7 @@ impl std::error::Error for Error {}
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(*s, "[redacted]");
+        out = replace_all(&out, s, "[redacted]");
     }
     // `Bearer xyz` → `Bearer [redacted]`
     let mut result = String::with_capacity(out.len());
@@ -172,7 +195,7 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
 }
 
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack.to_ascii_lowercase().find(needle)
+    find_str(&haystack.to_ascii_lowercase(), needle)
 }
 
 #[cfg(test)]
@@ -192,6 +215,14 @@ mod tests {
     }
 
     #[test]
+    fn byte_search_matches_std() {
+        for (h, n) in [("abc", "c"), ("abc", "abcd"), ("", "a"), ("aaa", "aa"), ("x\"message\":", "\"message\""), ("é://", "://")] {
+            assert_eq!(find_str(h, n), h.find(n), "{h} {n}");
+        }
+        assert_eq!(replace_all("a-b-c", "-", "+"), "a+b+c");
+    }
+
+    #[test]
     fn scrub_removes_secrets() {
         assert_eq!(scrub("invalid bearer token.", &[]), "invalid bearer token.");
         let s = scrub("Authorization: Bearer abc.def.ghi.jkl failed for sk-123 at /x?subscription-key=zzz&a=1", &["sk-123"]);
@@ -205,7 +236,7 @@ mod tests {
 /// parser (keeps the wasm small): finds the key and decodes the string literal after it.
 pub fn json_message(body: &str) -> Option<String> {
     let mut rest = body;
-    while let Some(i) = rest.find("\"message\"") {
+    while let Some(i) = find_str(rest, "\"message\"") {
         let after = rest[i + 9..].trim_start();
         if let Some(value) = after.strip_prefix(':') {
             if let Some(s) = json_string_literal(value.trim_start()) {

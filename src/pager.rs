@@ -431,7 +431,8 @@ impl<T: Transport> PageRun<T> {
                 _ => break,
             }
         }
-        let text = String::from_utf8_lossy(&bytes);
+        // Not valid UTF-8: no usable message (the status still says what happened).
+        let text = std::str::from_utf8(&bytes).unwrap_or("");
         let message = json_message(&text).unwrap_or_else(|| {
                 let t: String = text.chars().take(300).collect();
                 if t.trim().is_empty() { format!("HTTP {}", head.status) } else { t }
@@ -453,10 +454,17 @@ impl<T: Transport> PageRun<T> {
             Target::Ids(batches) => (
                 Method::Post,
                 format!("{base}/distis/organizations/details?{query}"),
-                Some(format!(
-                    "[{}]",
-                    batches[self.batch].iter().map(|id| json_quote(id)).collect::<Vec<_>>().join(",")
-                )),
+                Some({
+                    let mut body = String::from("[");
+                    for (k, id) in batches[self.batch].iter().enumerate() {
+                        if k > 0 {
+                            body.push(',');
+                        }
+                        body.push_str(&json_quote(id));
+                    }
+                    body.push(']');
+                    body
+                }),
             ),
         };
         let mut headers = self.config.headers.clone();

@@ -164,9 +164,9 @@ pub fn validate_org_id(id: &str) -> Result<(), Error> {
 /// to anything but this machine.
 pub fn check_base_url(base: &str, sends_credentials: bool) -> Result<String, Error> {
     let base = base.trim().trim_end_matches('/');
-    let (scheme, rest) = base
-        .split_once("://")
+    let sep = crate::error::find_str(base, "://")
         .ok_or_else(|| Error::InvalidArgument(format!("baseUrl must be an absolute http(s) URL, got '{base}'")))?;
+    let (scheme, rest) = (&base[..sep], &base[sep + 3..]);
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
         return Err(Error::InvalidArgument(format!("baseUrl must use https (or http for localhost), got '{scheme}:'")));

@@ -5,7 +5,7 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 // The performance issue's target is 40 KB; see BENCHMARKS.md for where it stands. This
 // ceiling is the current size plus a little, lowered as the package shrinks.
-const BUDGET_GZIP = 64 * 1024;
+const BUDGET_GZIP = 61 * 1024;
 const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js"];
 let gz = 0;
 let br = 0;
