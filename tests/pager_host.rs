@@ -68,7 +68,7 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
     let items: Vec<String> = server
         .customers
         .iter()
-        .skip((page - 1) * size)
+        .skip((page - 1) * size) // Iterator::skip: the page's offset
         .take(size)
         .map(|id| format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"}}"#))
         .collect();

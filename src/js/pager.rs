@@ -4,6 +4,7 @@
 //! that have arrived — and handed out one per `next()` without re-entering the run.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -16,8 +17,6 @@ use super::errors::to_js;
 use super::options;
 use crate::client::Client;
 use crate::error::Error;
-use std::collections::VecDeque;
-
 use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::FetchTransport;
