@@ -1,8 +1,10 @@
 // Cloudflare Workers (wrangler/workerd): the .wasm import is a compiled WebAssembly.Module.
 import wasmModule from "./appxite_customers_bg.wasm";
 import * as glue from "./appxite_customers.js";
+import { installFastIterator } from "./fast-iterator.js";
 
 glue.initSync({ module: wasmModule });
+installFastIterator(glue);
 
 export const AppxiteClient = glue.AppxiteClient;
 export const CustomerPager = glue.CustomerPager;

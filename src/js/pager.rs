@@ -157,6 +157,20 @@ impl CustomerIterator {
     pub fn iter(&self) -> CustomerIterator {
         CustomerIterator { run: self.run.clone() }
     }
+
+    /// For the package's JS fast path (`fast-iterator.js`): every decoded customer not yet
+    /// handed out, fetching the next batch when there is none; `undefined` at the end.
+    #[wasm_bindgen(js_name = nextBatch, skip_typescript)]
+    pub fn next_batch(&self) -> Promise {
+        let run = self.run.clone();
+        self.run.serialized(async move { run.next_batch().await })
+    }
+
+    /// The caller's AbortSignal, if any (the JS fast path checks it before each customer).
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn signal(&self) -> JsValue {
+        self.run.transport.signal().map_or(JsValue::UNDEFINED, |s| s.clone().into())
+    }
 }
 
 /// Iterator over pages (`byPage()`).
@@ -416,6 +430,28 @@ impl Run {
     /// After the signal fired, nothing more is handed out, not even decoded records.
     fn cancelled(&self) -> Option<JsValue> {
         self.transport.cancelled().filter(|e| matches!(e, Error::Aborted(_)) && !self.done.get()).map(|e| self.error(&e))
+    }
+
+    /// The rest of the decoded batch (fetching the next one if it is used up), or `undefined`.
+    async fn next_batch(&self) -> Result<JsValue, JsValue> {
+        if let Some(e) = self.cancelled() {
+            self.stop();
+            return Err(e);
+        }
+        loop {
+            {
+                let mut b = self.buffer.borrow_mut();
+                let len = b.0.length();
+                if b.1 < len {
+                    let rest = if b.1 == 0 { b.0.clone() } else { b.0.slice(b.1, len) };
+                    *b = (Array::new(), 0);
+                    return Ok(rest.into());
+                }
+            }
+            if !self.fill().await? {
+                return Ok(JsValue::UNDEFINED);
+            }
+        }
     }
 
     async fn next_item(&self) -> Result<Option<JsValue>, JsValue> {

@@ -75,6 +75,11 @@ impl FetchTransport {
         self.stop.abort_with_reason(&JsValue::from_str(reason));
     }
 
+    /// The caller's signal.
+    pub fn signal(&self) -> Option<&AbortSignal> {
+        self.signal.as_ref()
+    }
+
     /// The caller's signal, if it has fired.
     pub fn caller_abort_reason(&self) -> Option<JsValue> {
         self.signal.as_ref().filter(|s| s.aborted()).map(|s| s.reason())

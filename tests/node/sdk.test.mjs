@@ -247,3 +247,12 @@ test("a token function is called per request", async () => {
   await collect(c.customers(mock.resellers[0].id, { pageSize: 10 }));
   assert.equal(calls, Math.floor(mock.resellers[0].customerCount / 10) + 1);
 });
+
+test("next() called again before the previous one settled: results in order, none lost", async () => {
+  const r = mock.resellers[0];
+  const expected = await truthIds(mock, r.id);
+  const it = client.customers(r.id, { pageSize: 7 })[Symbol.asyncIterator]();
+  const results = await Promise.all(Array.from({ length: expected.length + 2 }, () => it.next()));
+  assert.deepEqual(results.filter((x) => !x.done).map((x) => x.value.customerId), expected);
+  assert.deepEqual(results.slice(expected.length).map((x) => x.done), [true, true]);
+});

@@ -14,6 +14,7 @@ export function packageModules() {
   return [
     { type: "ESModule", path: "appxite-customers", contents: read(entry) },
     { type: "ESModule", path: "appxite_customers.js", contents: read("appxite_customers.js") },
+    { type: "ESModule", path: "fast-iterator.js", contents: read("fast-iterator.js") },
     { type: "CompiledWasm", path: "appxite_customers_bg.wasm", contents: read("appxite_customers_bg.wasm") },
   ];
 }

@@ -1,0 +1,71 @@
+// `for await` over a pager enters wasm once per decoded batch instead of once per customer:
+// this object hands out the customers of each batch from JS (measured: a few per cent of a
+// sync's CPU). Fetching, retries, cancellation and errors all stay in the Rust iterator.
+export function installFastIterator(glue) {
+  const proto = glue.CustomerPager.prototype;
+  const rustIterator = proto[Symbol.asyncIterator];
+  Object.defineProperty(proto, Symbol.asyncIterator, {
+    configurable: true,
+    writable: true,
+    value: function () {
+      return new CustomerStream(rustIterator.call(this));
+    },
+  });
+}
+
+class CustomerStream {
+  #inner;
+  #signal;
+  #batch = [];
+  #index = 0;
+  #queue = Promise.resolve();
+  #busy = 0;
+
+  constructor(inner) {
+    this.#inner = inner;
+    this.#signal = inner.signal;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  next() {
+    if (this.#busy === 0 && this.#index < this.#batch.length && !this.#signal?.aborted) {
+      return Promise.resolve({ value: this.#batch[this.#index++], done: false });
+    }
+    // Calls made before the previous one settled wait their turn, in order.
+    this.#busy++;
+    const step = this.#queue.then(() => this.#slow());
+    this.#queue = step.then(
+      () => {},
+      () => {},
+    );
+    return step.finally(() => {
+      this.#busy--;
+    });
+  }
+
+  async #slow() {
+    for (;;) {
+      // After the signal fires nothing more is handed out: the Rust iterator rejects with
+      // ABORTED (cause: the signal's reason), then reports done.
+      if (this.#signal?.aborted) return this.#inner.next();
+      if (this.#index < this.#batch.length) return { value: this.#batch[this.#index++], done: false };
+      const batch = await this.#inner.nextBatch();
+      if (batch === undefined) return { value: undefined, done: true };
+      this.#batch = batch;
+      this.#index = 0;
+    }
+  }
+
+  return() {
+    this.#batch = [];
+    this.#index = 0;
+    return this.#inner.return();
+  }
+
+  free() {
+    this.#inner.free();
+  }
+}
