@@ -26,7 +26,7 @@ fi
 ./target/release/appxite-mock --port $MOCK_PORT --customers 3000 > build/mock-$MOCK_PORT.log 2>&1 &
 MOCK_PID=$!
 # Cleanup only: the emulator may already be gone; a failed kill must not mask the test result.
-trap 'kill $MOCK_PID 2>/dev/null || true' EXIT
+trap 'kill $MOCK_PID 2>/dev/null || true' EXIT  # cleanup: the emulator may already have exited
 for _ in $(seq 50); do grep -q "listening on" build/mock-$MOCK_PORT.log && break; sleep 0.1; done
 export APPXITE_MOCK_URL=http://127.0.0.1:$MOCK_PORT
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

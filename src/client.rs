@@ -93,6 +93,20 @@ impl Client {
         Ok(Client { config: Rc::new(config), token, fetch, secrets: Rc::new(secrets) })
     }
 
+    /// Check a query and its organization IDs before anything is sent.
+    pub(crate) fn validate(target: &Target, query: &CustomerQuery) -> Result<(), Error> {
+        query.validate()?;
+        match target {
+            Target::Org(id) => validate_org_id(id),
+            Target::Ids(batches) => batches.iter().flatten().try_for_each(|id| validate_org_id(id)),
+        }
+    }
+
+    /// A transport for one run; `signal` cancels it.
+    pub(crate) fn transport(&self, signal: Option<AbortSignal>) -> FetchTransport {
+        FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.secrets.clone())
+    }
+
     /// A run over every page (validated). `signal` cancels it.
     pub(crate) fn run(
         &self,
@@ -101,17 +115,8 @@ impl Client {
         options: RunOptions,
         signal: Option<AbortSignal>,
     ) -> Result<PageRun<FetchTransport>, Error> {
-        query.validate()?;
-        match &target {
-            Target::Org(id) => validate_org_id(id)?,
-            Target::Ids(batches) => {
-                for id in batches.iter().flatten() {
-                    validate_org_id(id)?;
-                }
-            }
-        }
-        let transport = FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.secrets.clone());
-        Ok(PageRun::new(transport, self.config.clone(), options, target, query))
+        Self::validate(&target, &query)?;
+        Ok(PageRun::new(self.transport(signal), self.config.clone(), options, target, query))
     }
 
     /// Every customer of `org_id` (a distributor, reseller or customer ID), page after page.

@@ -433,7 +433,7 @@ impl<T: Transport> PageRun<T> {
         }
         // Not valid UTF-8: no usable message (the status still says what happened).
         let text = std::str::from_utf8(&bytes).unwrap_or("");
-        let message = json_message(&text).unwrap_or_else(|| {
+        let message = json_message(text).unwrap_or_else(|| {
                 let t: String = text.chars().take(300).collect();
                 if t.trim().is_empty() { format!("HTTP {}", head.status) } else { t }
             });

@@ -139,7 +139,7 @@ impl AppxiteClient {
             t => t,
         };
         // Validate now, so bad input fails before any request.
-        self.client.run(target.clone(), query.clone(), run, signal.clone()).map_err(|e| to_js(&e, None))?;
+        Client::validate(&target, &query).map_err(|e| to_js(&e, None))?;
         Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), target, query, run, signal, concurrency }))
     }
 }

@@ -35,13 +35,13 @@ pub struct PagerSpec {
 
 impl PagerSpec {
     fn start(&self) -> Result<Run, Error> {
-        let run = self.client.run(self.target.clone(), self.query.clone(), self.run, self.signal.clone())?;
         let page_size = self.query.effective_page_size();
         match &self.target {
             Target::Ids(batches) if batches.len() > 1 && self.concurrency > 1 => {
+                Client::validate(&self.target, &self.query)?;
                 // Each batch is its own run; all share the caller's signal and the stop
                 // controller (a clone of the transport shares it), so one stop ends them all.
-                let transport = run.transport().clone();
+                let transport = self.client.transport(self.signal.clone());
                 let (config, options, query) = (self.client.config.clone(), self.run, self.query.clone());
                 let runs: VecDeque<_> = batches
                     .iter()
@@ -50,7 +50,10 @@ impl PagerSpec {
                     .collect();
                 Ok(Run::batched(transport, runs, self.concurrency, page_size))
             }
-            _ => Ok(Run::new(run, page_size)),
+            _ => {
+                let run = self.client.run(self.target.clone(), self.query.clone(), self.run, self.signal.clone())?;
+                Ok(Run::new(run, page_size))
+            }
         }
     }
 }
@@ -305,8 +308,7 @@ impl Run {
             if let Some(page) = page {
                 let array = decode_json_array(&page.json)
                     .map_err(|_| self.error(&Error::Decode("a customer record is not valid JSON".into())))?;
-                *self.buffer.borrow_mut() = (array.unchecked_into(), 0);
-                self.buffer_page.set(Some((page.page, true)));
+                self.set_buffer(array.unchecked_into(), page.page, true);
                 return Ok(true);
             }
             // Keep up to `concurrency` batches running, the oldest first in line.
@@ -344,6 +346,12 @@ impl Run {
         self.batches_waiting.borrow_mut().clear();
         self.batches_running.borrow_mut().clear();
         self.batch_pages.borrow_mut().clear();
+    }
+
+    /// Decoded customers from `page` (`complete`: its last ones) become the ones handed out next.
+    fn set_buffer(&self, customers: Array, page: u32, complete: bool) {
+        *self.buffer.borrow_mut() = (customers, 0);
+        self.buffer_page.set(Some((page, complete)));
     }
 
     fn pop(&self) -> Option<JsValue> {
@@ -396,13 +404,11 @@ impl Run {
                 let decoded = run.scanner().with_array_bytes(decode_json_array);
                 match decoded {
                     Some((Ok(array), _)) => {
-                        *self.buffer.borrow_mut() = (array.unchecked_into(), 0);
-                        self.buffer_page.set(Some((progress.page, progress.page_complete)));
+                        self.set_buffer(array.unchecked_into(), progress.page, progress.page_complete);
                         Ok(true)
                     }
                     None => {
-                        *self.buffer.borrow_mut() = (Array::new(), 0);
-                        self.buffer_page.set(Some((progress.page, progress.page_complete)));
+                        self.set_buffer(Array::new(), progress.page, progress.page_complete);
                         Ok(true)
                     }
                     Some((Err(_), _)) => Err(Error::Decode("a customer record is not valid JSON".into())),

@@ -40,7 +40,7 @@ test("a 401 refreshes the token once; a second 401 is UNAUTHORIZED; no token in 
     },
     onEvent: (e) => events.push(e),
   });
-  const got = await client.customers(setup.cfg.org, { pageSize: 100000 > 0 ? 10000 : 1 }).toArray();
+  const got = await client.customers(setup.cfg.org, { pageSize: 10000 }).toArray();
   assert.ok(got.length > 0);
   assert.deepEqual(calls, [false, true]);
   calls = [];
@@ -52,14 +52,12 @@ test("a 401 refreshes the token once; a second 401 is UNAUTHORIZED; no token in 
 });
 
 test("a 429 storm with --rate-limit is ridden out by honouring Retry-After", async () => {
-  const client = new AppxiteClient({ baseUrl: setup.cfg.limitedUrl, referer: "https://portal.example", token: "dev-token", retry: { maxRetries: 5 } });
   const retries = [];
-  const c2 = new AppxiteClient({ baseUrl: setup.cfg.limitedUrl, referer: "https://portal.example", token: "dev-token", onEvent: (e) => e.type === "retry" && retries.push(e) });
+  const client = new AppxiteClient({ baseUrl: setup.cfg.limitedUrl, referer: "https://portal.example", token: "dev-token", onEvent: (e) => e.type === "retry" && retries.push(e) });
   const org = setup.mocks.limited.resellers[0];
-  const all = await c2.customers(org.id, { pageSize: Math.ceil(org.customerCount / 3) }).toArray();
+  const all = await client.customers(org.id, { pageSize: Math.ceil(org.customerCount / 3) }).toArray();
   assert.equal(all.length, org.customerCount);
   assert.ok(retries.length >= 1 && retries.every((r) => r.reason === "RATE_LIMITED" && r.delayMs === 1000), JSON.stringify(retries));
-  assert.ok(client);
 });
 
 test("deadlineMs bounds a whole run; timeoutMs each attempt", async () => {
