@@ -18,10 +18,12 @@ let AppxiteClient = null;
 if (method.startsWith("sdk")) {
   // BENCH_PKG: another build of the package to compare (A/B while profiling).
   const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
+  // The package's Node entry, as `import "appxite-customers"` resolves it (it instantiates the
+  // wasm and installs the JS fast path for `for await`); initSync again only returns the
+  // instance's exports, for the wasm memory size.
+  ({ AppxiteClient } = await import(new URL("index.node.js", dir).href));
   const glue = await import(new URL("appxite_customers.js", dir).href);
-  const exports = glue.initSync({ module: readFileSync(new URL("appxite_customers_bg.wasm", dir)) });
-  wasmMemory = exports.memory;
-  AppxiteClient = glue.AppxiteClient;
+  wasmMemory = glue.initSync({ module: readFileSync(new URL("appxite_customers_bg.wasm", dir)) }).memory;
 }
 // Warm up (fetch's code loaded and compiled, one connection made) so that "idle" is a process
 // that has already made a request, the same for every method.
