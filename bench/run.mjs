@@ -170,7 +170,7 @@ try {
   const startWorkerd = median(wRuns);
 
   const size = (f) => readFileSync(new URL(`../pkg/${f}`, import.meta.url));
-  const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js"];
+  const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
   const gz = files.reduce((a, f) => a + gzipSync(size(f), { level: 9 }).length, 0);
   const br = files.reduce((a, f) => a + brotliCompressSync(size(f), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length, 0);
 

@@ -112,19 +112,6 @@ pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
     (0..h.len().saturating_sub(n.len() - 1)).find(|&i| &h[i..i + n.len()] == n)
 }
 
-/// `text.replace(from, to)` on top of [`find_str`].
-fn replace_all(text: &str, from: &str, to: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = find_str(rest, from) {
-        out.push_str(&rest[..i]);
-        out.push_str(to);
-        rest = &rest[i + from.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -158,44 +145,52 @@ impl std::error::Error for Error {}
 
 /// Remove anything that looks like a credential from text that will be shown to a caller
 /// (server messages, JS error messages): bearer tokens, `key=`/`token=` query values and
-/// the given secrets verbatim.
+/// the given secrets verbatim. Works on bytes: every cut is next to an ASCII byte or a whole
+/// UTF-8 secret, so the text stays valid UTF-8 (and no `str` slicing can panic).
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 3) {
-        out = replace_all(&out, s, "[redacted]");
-    }
-    // `Bearer xyz` → `Bearer [redacted]`
-    let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(i) = find_ci(rest, "bearer ") {
-        result.push_str(&rest[..i + 7]);
-        let after = &rest[i + 7..];
-        let end = after.find(|c: char| c.is_whitespace() || c == '"' || c == ',').unwrap_or(after.len());
-        // Only what looks like a credential (long enough), so "bearer token." stays readable.
-        if end >= 12 && &after[..end] != "[redacted]" {
-            result.push_str("[redacted]");
-        } else {
-            result.push_str(&after[..end]);
+    let mut out = text.as_bytes().to_vec();
+    for secret in secrets.iter().map(|s| s.as_bytes()).filter(|s| s.len() >= 3) {
+        let mut kept = Vec::with_capacity(out.len());
+        let mut rest = &out[..];
+        while let Some(i) = position(rest, secret, false) {
+            kept.extend_from_slice(&rest[..i]);
+            kept.extend_from_slice(REDACTED);
+            rest = &rest[i + secret.len()..];
         }
-        rest = &after[end..];
+        kept.extend_from_slice(rest);
+        out = kept;
     }
-    result.push_str(rest);
+    // `Bearer xyz` → `Bearer [redacted]`; only what looks like a credential (12+ bytes), so
+    // "bearer token." stays readable.
+    out = redact_values(&out, b"bearer ", b" \t\r\n\",", 12);
     // `?subscription-key=xyz&` style query values.
-    for key in ["subscription-key=", "subscription_key=", "token=", "access_token=", "key="] {
-        while let Some(i) = find_ci(&result, key) {
-            let start = i + key.len();
-            let end = result[start..].find(['&', ' ', '"', '\'']).map_or(result.len(), |e| start + e);
-            if &result[start..end] == "[redacted]" || start == end {
-                break;
-            }
-            result.replace_range(start..end, "[redacted]");
-        }
+    for key in [&b"subscription-key="[..], b"subscription_key=", b"token=", b"access_token=", b"key="] {
+        out = redact_values(&out, key, b"& \"'", 1);
     }
-    result
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    find_str(&haystack.to_ascii_lowercase(), needle)
+const REDACTED: &[u8] = b"[redacted]";
+
+/// `text` with the value after each `marker` (ASCII case ignored), up to the first of
+/// `stops`, replaced by [`REDACTED`] when it is at least `min_len` bytes long.
+fn redact_values(text: &[u8], marker: &[u8], stops: &[u8], min_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = position(rest, marker, true) {
+        let start = i + marker.len();
+        let end = rest[start..].iter().position(|b| stops.contains(b)).map_or(rest.len(), |e| start + e);
+        out.extend_from_slice(&rest[..start]);
+        out.extend_from_slice(if end - start >= min_len { REDACTED } else { &rest[start..end] });
+        rest = &rest[end..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Where `needle` (not empty) first occurs in `haystack`.
+fn position(haystack: &[u8], needle: &[u8], ignore_ascii_case: bool) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| if ignore_ascii_case { w.eq_ignore_ascii_case(needle) } else { w == needle })
 }
 
 #[cfg(test)]
@@ -219,7 +214,6 @@ mod tests {
         for (h, n) in [("abc", "c"), ("abc", "abcd"), ("", "a"), ("aaa", "aa"), ("x\"message\":", "\"message\""), ("é://", "://")] {
             assert_eq!(find_str(h, n), h.find(n), "{h} {n}");
         }
-        assert_eq!(replace_all("a-b-c", "-", "+"), "a+b+c");
     }
 
     #[test]
@@ -229,6 +223,12 @@ mod tests {
         assert!(!s.contains("abc.def") && !s.contains("sk-123") && !s.contains("zzz"), "{s}");
         assert!(s.contains("a=1"));
         assert_eq!(scrub("plain text", &["ab"]), "plain text");
+        // Every occurrence, any case, next to non-ASCII text; short values are not credentials.
+        let s = scrub("é BEARER abcdefghijklmnop, ключ sk-123 token=t1&x=2 sk-123 Token=t2 bearer short", &["sk-123"]);
+        assert_eq!(s, "é BEARER [redacted], ключ [redacted] token=[redacted]&x=2 [redacted] Token=[redacted] bearer short");
+        assert_eq!(scrub("?subscription-key=abc&key=def", &[]), "?subscription-key=[redacted]&key=[redacted]");
+        assert_eq!(scrub("token=", &["ключ-секрет"]), "token=");
+        assert_eq!(scrub("x ключ-секрет y", &["ключ-секрет"]), "x [redacted] y");
     }
 }
 
@@ -237,13 +237,13 @@ mod tests {
 pub fn json_message(body: &str) -> Option<String> {
     let mut rest = body;
     while let Some(i) = find_str(rest, "\"message\"") {
-        let after = rest[i + 9..].trim_start();
+        rest = rest.get(i + 9..)?;
+        let after = rest.trim_start();
         if let Some(value) = after.strip_prefix(':') {
             if let Some(s) = json_string_literal(value.trim_start()) {
                 return Some(s);
             }
         }
-        rest = &rest[i + 9..];
     }
     None
 }

@@ -132,16 +132,18 @@ pub enum Target {
 }
 
 impl Target {
-    /// Split IDs into batches of `batch_size`, sending a repeated ID only once.
+    /// Split IDs into batches of `batch_size`, sending a repeated ID (ignoring ASCII case)
+    /// only once; the first occurrence keeps its place.
     pub fn ids(ids: &[String], batch_size: usize) -> Target {
-        // Sort-based de-duplication, first occurrence wins (no hash table in the wasm).
-        let mut keys: Vec<(String, usize)> = ids.iter().enumerate().map(|(i, id)| (id.to_ascii_lowercase(), i)).collect();
-        keys.sort_unstable();
-        let mut keep = vec![false; ids.len()];
-        for (k, pair) in keys.iter().enumerate() {
-            keep[pair.1] = k == 0 || keys[k - 1].0 != pair.0;
-        }
-        let unique: Vec<String> = ids.iter().zip(keep).filter(|(_, k)| *k).map(|(id, _)| id.clone()).collect();
+        let mut seen = std::collections::HashSet::new();
+        let unique = ids.iter().filter(|id| seen.insert(id.to_ascii_lowercase())).cloned().collect();
+        Target::batches(unique, batch_size)
+    }
+
+    /// IDs that are already free of repeats, in batches of `batch_size`. (The JS layer
+    /// removes repeats with a JS `Set` while reading the array: a hash set or a sort in the
+    /// wasm would cost ~2 KB gzip.)
+    pub fn batches(unique: Vec<String>, batch_size: usize) -> Target {
         Target::Ids(unique.chunks(batch_size.max(1)).map(<[String]>::to_vec).collect())
     }
 }
@@ -267,7 +269,8 @@ impl<T: Transport> PageRun<T> {
                     // Mid-page failure: remember what was taken, fetch the page again.
                     self.delivered = self.delivered.max(self.taken_of_page());
                     self.body = None;
-                    self.recover(e, None).await?;
+                    let delay_ms = self.plan_retry(e, None)?;
+                    self.pause(delay_ms).await?;
                 }
             }
         }
@@ -359,7 +362,8 @@ impl<T: Transport> PageRun<T> {
             let (head, mut body) = match self.transport.send(&request, timeout).await {
                 Ok(ok) => ok,
                 Err(e) => {
-                    self.recover(e, None).await?;
+                    let delay_ms = self.plan_retry(e, None)?;
+                    self.pause(delay_ms).await?;
                     continue;
                 }
             };
@@ -379,12 +383,22 @@ impl<T: Transport> PageRun<T> {
                 continue;
             }
             let error = Error::from_status(head.status, message, retry_after);
-            self.recover(error, retry_after).await?;
+            let delay_ms = self.plan_retry(error, retry_after)?;
+            self.pause(delay_ms).await?;
         }
     }
 
-    /// After a failed attempt: wait and return `Ok` to try again, or return the error.
-    async fn recover(&mut self, error: Error, retry_after: Option<u64>) -> Result<(), Error> {
+    /// Wait before the next attempt.
+    async fn pause(&mut self, delay_ms: u64) -> Result<(), Error> {
+        self.transport.sleep(delay_ms).await?;
+        self.retries += 1;
+        Ok(())
+    }
+
+    /// After a failed attempt: how long to wait before trying again, or the error to give up
+    /// with. (Synchronous, so the three places that retry share one small `pause` future
+    /// instead of each embedding a copy of this logic in the run's state machine.)
+    fn plan_retry(&mut self, error: Error, retry_after: Option<u64>) -> Result<u64, Error> {
         if matches!(error, Error::Aborted(_)) {
             return Err(error);
         }
@@ -404,9 +418,7 @@ impl<T: Transport> PageRun<T> {
                     reason: error.code().into(),
                     status: error.status(),
                 });
-                self.transport.sleep(delay_ms).await?;
-                self.retries += 1;
-                Ok(())
+                Ok(delay_ms)
             }
             Decision::WaitTooLong(ms) => Err(Error::RateLimited {
                 status: error.status().unwrap_or(429),

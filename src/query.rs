@@ -166,7 +166,8 @@ pub fn check_base_url(base: &str, sends_credentials: bool) -> Result<String, Err
     let base = base.trim().trim_end_matches('/');
     let sep = crate::error::find_str(base, "://")
         .ok_or_else(|| Error::InvalidArgument(format!("baseUrl must be an absolute http(s) URL, got '{base}'")))?;
-    let (scheme, rest) = (&base[..sep], &base[sep + 3..]);
+    // `get`, not `[..]`: the indexes are at ASCII bytes, and no panic path is linked in.
+    let (scheme, rest) = (base.get(..sep).unwrap_or(""), base.get(sep + 3..).unwrap_or(""));
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
         return Err(Error::InvalidArgument(format!("baseUrl must use https (or http for localhost), got '{scheme}:'")));

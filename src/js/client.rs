@@ -107,9 +107,17 @@ impl AppxiteClient {
             return Err(invalid("ids must not be empty"));
         }
         let mut out = Vec::with_capacity(list.length() as usize);
+        // A repeated ID (ignoring ASCII case) is sent once, where it first appears.
+        let seen = js_sys::Set::new(&JsValue::UNDEFINED);
         for (i, v) in list.iter().enumerate() {
             match v.as_string() {
-                Some(s) if !s.trim().is_empty() => out.push(s),
+                Some(s) if !s.trim().is_empty() => {
+                    let key = JsValue::from(s.to_ascii_lowercase());
+                    if !seen.has(&key) {
+                        seen.add(&key);
+                        out.push(s);
+                    }
+                }
                 _ => return Err(invalid(format!("ids[{i}] must be a non-empty string"))),
             }
         }
@@ -135,7 +143,7 @@ impl AppxiteClient {
         let signal = options::signal(&o)?;
         let concurrency = options::whole(&o, "concurrency", 1, 16)?.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
         let target = match target {
-            Target::Ids(mut b) => Target::ids(&b.remove(0), run.batch_size),
+            Target::Ids(mut b) => Target::batches(b.remove(0), run.batch_size),
             t => t,
         };
         // Validate now, so bad input fails before any request.
