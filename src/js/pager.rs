@@ -11,6 +11,14 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// One step of an iteration as a boxed future: every async method goes through the same
+/// `to_promise`, so the promise glue is compiled once rather than once per method (size).
+type JsStep = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
+
+fn to_promise(step: JsStep) -> Promise {
+    future_to_promise(step)
+}
 use web_sys::AbortSignal;
 
 use super::errors::to_js;
@@ -72,12 +80,12 @@ impl CustomerPager {
     /// The first page only (for `customersPage`), even if it is empty.
     pub fn first_page(&self) -> Promise {
         let spec = self.spec.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             let run = spec.start().map_err(|e| to_js(&e, None))?;
             let page = run.next_page(true).await;
             run.stop();
             Ok(page?.unwrap_or(JsValue::UNDEFINED))
-        })
+        }))
     }
 }
 
@@ -105,7 +113,7 @@ impl CustomerPager {
         let o = options::object(&options.unwrap_or(JsValue::UNDEFINED), "toArray options", &[&["limit"]])?;
         let limit = options::positive(&o, "limit")?.map(|l| l as u32);
         let run = Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?);
-        Ok(future_to_promise(async move {
+        Ok(to_promise(Box::pin(async move {
             let out = Array::new();
             while limit.map_or(true, |l| out.length() < l) {
                 match run.next_item().await? {
@@ -117,7 +125,7 @@ impl CustomerPager {
             }
             run.stop();
             Ok(out.into())
-        }))
+        })))
     }
 }
 
@@ -139,13 +147,13 @@ impl CustomerIterator {
             }
         }
         let run = self.run.clone();
-        self.run.serialized(async move {
+        self.run.serialized(Box::pin(async move {
             let v = run.next_item().await?;
             Ok(match v {
                 Some(v) => iter_result(&v, false),
                 None => iter_result(&JsValue::UNDEFINED, true),
             })
-        })
+        }))
     }
 
     /// Stop: aborts the request in flight; no further requests. `break` calls this.
@@ -166,7 +174,7 @@ impl CustomerIterator {
     #[wasm_bindgen(js_name = nextBatch, skip_typescript)]
     pub fn next_batch(&self) -> Promise {
         let run = self.run.clone();
-        self.run.serialized(async move { run.next_batch().await })
+        self.run.serialized(Box::pin(async move { run.next_batch().await }))
     }
 
     /// The caller's AbortSignal, if any (the JS fast path checks it before each customer).
@@ -188,13 +196,13 @@ impl PageIterator {
     #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<CustomerPage, undefined>>")]
     pub fn next(&self) -> Promise {
         let run = self.run.clone();
-        self.run.serialized(async move {
+        self.run.serialized(Box::pin(async move {
             let page = run.next_page(false).await?;
             Ok(match page {
                 Some(p) => iter_result(&p, false),
                 None => iter_result(&JsValue::UNDEFINED, true),
             })
-        })
+        }))
     }
 
     /// Stop: aborts the request in flight; no further requests.
@@ -366,18 +374,18 @@ impl Run {
     }
 
     /// Run `step` after every step started before it.
-    fn serialized(self: &Rc<Self>, step: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    fn serialized(self: &Rc<Self>, step: JsStep) -> Promise {
         let before = self.tail.borrow_mut().take();
         let me = self.clone();
         me.pending.set(me.pending.get() + 1);
-        let promise = future_to_promise(async move {
+        let promise = to_promise(Box::pin(async move {
             if let Some(p) = before {
                 let _ = JsFuture::from(p).await;
             }
             let result = step.await;
             me.pending.set(me.pending.get() - 1);
             result
-        });
+        }));
         *self.tail.borrow_mut() = Some(promise.clone());
         promise
     }
