@@ -13,10 +13,12 @@ export function installFastIterator(glue) {
   });
 }
 
+const EMPTY = [];
+
 class CustomerStream {
   #inner;
   #signal;
-  #batch = [];
+  #batch = EMPTY;
   #index = 0;
   #queue = Promise.resolve();
   #busy = 0;
@@ -52,6 +54,10 @@ class CustomerStream {
       // ABORTED (cause: the signal's reason), then reports done.
       if (this.#signal?.aborted) return this.#inner.next();
       if (this.#index < this.#batch.length) return { value: this.#batch[this.#index++], done: false };
+      // Let go of the used-up batch before the next one is fetched and parsed: held across
+      // that allocation, its customers would survive young-generation GCs and be promoted.
+      this.#batch = EMPTY;
+      this.#index = 0;
       const batch = await this.#inner.nextBatch();
       if (batch === undefined) return { value: undefined, done: true };
       this.#batch = batch;
@@ -60,7 +66,7 @@ class CustomerStream {
   }
 
   return() {
-    this.#batch = [];
+    this.#batch = EMPTY;
     this.#index = 0;
     return this.#inner.return();
   }

@@ -369,6 +369,11 @@ impl Run {
             b.1 += 1;
             Some(v)
         } else {
+            // Used up: let go of it before the next batch is fetched and parsed (held across
+            // that allocation, its customers would survive young-generation GCs).
+            if b.1 > 0 {
+                *b = (Array::new(), 0);
+            }
             None
         }
     }
