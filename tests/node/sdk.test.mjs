@@ -111,9 +111,9 @@ test("toArray stops at its limit; customersPage returns exactly one page", async
   assert.deepEqual(ids(page.items), ids(some).slice(8, 10).concat(ids(await client.customers(d.id, { pageSize: 12 }).toArray({ limit: 12 })).slice(10, 12)));
 });
 
-test("customersByIds: POST in batches, input order, duplicates sent once", async () => {
+test("customersByIds: POST in batches, input order, duplicates (any ASCII case) sent once", async () => {
   const [a, b, c] = mock.resellers.filter((r) => r.platformUrl === mock.resellers[0].platformUrl);
-  const got = await collect(client.customersByIds([b.id, a.id, b.id, c.id], { batchSize: 2, pageSize: 50 }));
+  const got = await collect(client.customersByIds([b.id, a.id, b.id.toUpperCase(), c.id, a.id], { batchSize: 2, pageSize: 50 }));
   const expected = [...(await truthIds(mock, b.id)), ...(await truthIds(mock, a.id)), ...(await truthIds(mock, c.id))];
   assert.deepEqual(ids(got), expected);
   const posts = (await mock.requests()).filter((r) => r.method === "POST");
