@@ -31,6 +31,7 @@
 //! else.
 #![deny(missing_docs)]
 
+pub mod ascii;
 pub mod error;
 pub mod model;
 pub mod pager;

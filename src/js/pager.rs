@@ -22,6 +22,7 @@ fn to_promise(step: JsStep) -> Promise {
 use web_sys::AbortSignal;
 
 use super::errors::to_js;
+use crate::ascii::escape_non_ascii;
 use super::options;
 use crate::client::Client;
 use crate::error::Error;
@@ -535,13 +536,28 @@ thread_local! {
         let _ = Reflect::set(&options, &"ignoreBOM".into(), &JsValue::TRUE);
         Utf8Decoder::new("utf-8", &options).unwrap_or_else(|_| unreachable!("TextDecoder exists in every supported runtime"))
     };
+
+    /// The batch rewritten as ASCII (see `crate::ascii`), reused from batch to batch.
+    static ASCII_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One batch of records, as bytes in wasm memory, into a JS array: the runtime's native
-/// TextDecoder reads the bytes in place and `JSON.parse` does the rest.
+/// One batch of records, as bytes in wasm memory, into a JS array: non-ASCII characters
+/// become `\uXXXX` escapes (so the text is a one-byte string in JS), then the runtime's
+/// native TextDecoder reads the bytes in place and `JSON.parse` does the rest.
 fn decode_json_array(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let text = DECODER.with(|d| d.decode(bytes))?;
-    json_parse(&text)
+    ASCII_TEXT.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let text = match escape_non_ascii(bytes, &mut scratch) {
+            Ok(false) => DECODER.with(|d| d.decode(bytes))?,
+            Ok(true) => DECODER.with(|d| d.decode(&scratch))?,
+            Err(()) => return Err(JsValue::UNDEFINED), // not UTF-8: a DECODE error upstream
+        };
+        // A whole collected page (customersByIds) can be megabytes: give that back.
+        if scratch.capacity() > 1 << 20 {
+            *scratch = Vec::new();
+        }
+        json_parse(&text)
+    })
 }
 
 fn page_object(page: u32, page_size: u32, items: &Array) -> JsValue {

@@ -217,6 +217,37 @@ test("NETWORK, DECODE, TIMEOUT, ABORTED", async () => {
   }
 });
 
+test("text arrives exactly as JSON.parse reads it (non-ASCII, escapes, astral characters); invalid UTF-8 is DECODE", async () => {
+  // The SDK rewrites non-ASCII characters as \u escapes before JSON.parse (crate::ascii):
+  // values must come out identical, with chunk boundaries inside characters too.
+  const text =
+    '[{"customerId":"a","customerName":"Ørsted 北京 Αθήνα Łódź","customerVatNumber":"😀 and 𝄞 (astral)"},' +
+    '{"customerId":"b","customerName":"quote \\" backslash \\\\ tab \\t escaped \\u00e9 raw é pair \\ud83d\\ude00"},' +
+    '{"customerId":"c","customerName":"\u2028\u2029 raw line separators"},' +
+    '{"customerId":"d","customerName":"plain ASCII"}]';
+  const body = Buffer.from(text, "utf8");
+  const chunked = createServer((_, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    for (let i = 0; i < body.length; i += 3) res.write(body.subarray(i, i + 3)); // splits multi-byte characters
+    res.end();
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => chunked.once("listening", r));
+  const got = await new AppxiteClient({ baseUrl: `http://127.0.0.1:${chunked.address().port}`, referer: REFERER }).customers("x").toArray();
+  chunked.close();
+  assert.deepEqual(got, JSON.parse(text));
+  assert.equal(got[0].customerVatNumber, "😀 and 𝄞 (astral)");
+  assert.equal(got[1].customerName, 'quote " backslash \\ tab \t escaped é raw é pair 😀');
+
+  // Invalid UTF-8: a stray byte, and an encoded surrogate.
+  for (const bad of [Buffer.from([0x5b, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x5d]), Buffer.from([0x5b, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d, 0x5d])]) {
+    const server = createServer((_, res) => res.end(bad)).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const e = await rejection(() => collect(new AppxiteClient({ baseUrl: `http://127.0.0.1:${server.address().port}`, referer: REFERER, retry: false }).customers("x")));
+    server.close();
+    assert.equal(e.code, "DECODE", bad.toString("hex"));
+  }
+});
+
 test("RATE_LIMITED with retryAfterMs when the wait is longer than allowed", async () => {
   const limited = await startMock(["--rate-limit", "1"]);
   try {
