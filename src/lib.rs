@@ -25,8 +25,8 @@
 //! ```
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
-//! the streamed body), [`retry`] (backoff and Retry-After), [`pager`] (pages, retries and
-//! exactly-once), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`retry`]
+//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
 #![deny(missing_docs)]

@@ -1,7 +1,8 @@
 //! The async-iterable pager. `for await (const c of pager)` and `pager.byPage()` each start a
 //! fresh run from the first page; `break` (the iterator's `return()`) stops the run's request
 //! at once. Records are decoded a batch at a time — one native `JSON.parse` over the records
-//! that have arrived — and handed out one per `next()` without re-entering the run.
+//! that have arrived, rewritten as ASCII first (`crate::ascii`) — and handed out one per
+//! `next()` without re-entering the run.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -11,6 +12,16 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::errors::to_js;
+use super::options;
+use crate::ascii::escape_non_ascii;
+use crate::client::Client;
+use crate::error::Error;
+use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
+use crate::query::CustomerQuery;
+use crate::transport::fetch::FetchTransport;
 
 /// One step of an iteration as a boxed future: every async method goes through the same
 /// `to_promise`, so the promise glue is compiled once rather than once per method (size).
@@ -19,16 +30,6 @@ type JsStep = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue,
 fn to_promise(step: JsStep) -> Promise {
     future_to_promise(step)
 }
-use web_sys::AbortSignal;
-
-use super::errors::to_js;
-use crate::ascii::escape_non_ascii;
-use super::options;
-use crate::client::Client;
-use crate::error::Error;
-use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
-use crate::query::CustomerQuery;
-use crate::transport::fetch::FetchTransport;
 
 /// Everything needed to start a run.
 #[derive(Clone)]
