@@ -8,7 +8,37 @@ import os from "node:os";
 import { Miniflare } from "miniflare";
 import { startMock } from "../tests/node/mock.mjs";
 import { launch } from "../tests/browser/chromium.mjs";
-import { packageModules } from "../tests/workerd/miniflare.mjs";
+import { packageModules, startWorker } from "../tests/workerd/miniflare.mjs";
+
+// The Worker for the workerd rows: GET /fetch or /sdk syncs every org and answers the count.
+const WORKER_SYNC = `
+import { AppxiteClient } from "appxite-customers";
+const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
+export default {
+  async fetch(request) {
+    const u = new URL(request.url);
+    const api = u.searchParams.get("api");
+    const orgs = u.searchParams.get("orgs").split(",");
+    const PAGE = Number(u.searchParams.get("page"));
+    let n = 0;
+    if (u.pathname === "/fetch") {
+      const q = new URLSearchParams({ ...Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])), pageSize: String(PAGE) });
+      for (const org of orgs) {
+        for (let p = 1; ; p++) {
+          const res = await fetch(api + "/distis/organizations/details/" + org + "?" + q + "&page=" + p, { headers: { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" } });
+          const list = await res.json();
+          n += list.length;
+          if (list.length < PAGE) break;
+        }
+      }
+    } else {
+      const client = new AppxiteClient({ baseUrl: api, referer: "https://bench.example", token: "dev-token" });
+      for (const org of orgs) for await (const c of client.customers(org, { ...ALL, pageSize: PAGE })) n += c.customerId ? 1 : 0;
+    }
+    return new Response(String(n));
+  },
+};
+`;
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const PAGE = 10_000;
@@ -144,6 +174,26 @@ try {
   rows.push({ runtime: "Chromium", method: "fetch + res.json() loop", rate: Math.round(total / (cf / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: "1.00 (wall)" });
   rows.push({ runtime: "Chromium", method: "SDK for await (items)", rate: Math.round(total / (cs / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: `${(cs / cf).toFixed(2)} (wall)` });
 
+  log("workerd (Miniflare): wall time of the same sync inside a Worker…");
+  // Timed around dispatchFetch: the whole sync runs in one Worker request. (workerd shows no
+  // CPU time or heap size to the Worker, so this is wall time, like the Chromium rows.)
+  const worker = startWorker(WORKER_SYNC);
+  const wq = new URLSearchParams({ api: mock.url, orgs: orgs.join(","), page: String(PAGE) });
+  const wd = { fetch: [], sdk: [] };
+  for (let i = 0; i < REPS; i++) {
+    for (const m of ["fetch", "sdk"]) {
+      const t0 = performance.now();
+      const n = Number(await (await worker.dispatchFetch(`http://bench/${m}?${wq}`)).text());
+      if (n !== total) throw new Error(`workerd ${m}: ${n} customers, expected ${total}`);
+      wd[m].push(performance.now() - t0);
+    }
+  }
+  await worker.dispose();
+  const wf = median(wd.fetch);
+  const ws = median(wd.sdk);
+  rows.push({ runtime: "workerd (Miniflare)", method: "fetch + res.json() loop", rate: Math.round(total / (wf / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: "1.00 (wall)" });
+  rows.push({ runtime: "workerd (Miniflare)", method: "SDK for await (items)", rate: Math.round(total / (ws / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: `${(ws / wf).toFixed(2)} (wall)` });
+
   log("start-up…");
   const startNode = median(
     Array.from({ length: 5 }, () => {
@@ -197,7 +247,7 @@ try {
   const smallFetch = rows.find((r) => r.runtime.includes("semi") && r.method === "fetch + res.json() loop");
   const mark = (ok) => (ok ? "met" : "**not met**");
   const targets = [
-    `| 1. CPU ≤ 0.9× fetch + res.json(), below openapi-fetch (Node) | ${sdk.ratio}× (openapi-fetch ${rows[1].ratio}×); Chromium wall ${(cs / cf).toFixed(2)}× | ${mark(Number(sdk.ratio) <= 0.9)} |`,
+    `| 1. CPU ≤ 0.9× fetch + res.json(), below openapi-fetch (Node) | ${sdk.ratio}× (openapi-fetch ${rows[1].ratio}×); Chromium wall ${(cs / cf).toFixed(2)}×, workerd wall ${(ws / wf).toFixed(2)}× | ${mark(Number(sdk.ratio) <= 0.9)} |`,
     `| 2. first customer ≤ 5 ms after the first bytes (20 MB/s) | ${sdk.ttfc} ms (fetch + res.json(): ${rows[0].ttfc} ms) | ${mark(Number(sdk.ttfc) <= 5)} |`,
     `| 3. peak ≤ 20 MB above idle (Node); wasm memory ≤ 4 MB | ${sdk.peak} MB median with Node's defaults (runs: ${sdk.peakRange} MB; fetch + res.json(): ${rows[0].peak} MB); ${smallSdk.peak} MB with --max-semi-space-size=1 (fetch + res.json(): ${smallFetch.peak} MB); wasm ${sdk.wasm} MB | ${mark(Number(sdk.peak) <= 20)} (defaults) / ${mark(Number(smallSdk.peak) <= 20)} (small young generation) / ${mark(Number(sdk.wasm) <= 4)} |`,
     `| 4. package ≤ 40 KB gzip | ${(gz / 1024).toFixed(1)} KB gzip, ${(br / 1024).toFixed(1)} KB brotli | ${mark(gz <= 40 * 1024)} |`,

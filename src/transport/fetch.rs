@@ -15,13 +15,18 @@ use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestInit, Response};
 
 use super::{HttpRequest, ResponseBody, ResponseHead, Transport};
 use crate::error::{scrub, Error};
 
 #[wasm_bindgen]
 extern "C" {
+    /// `body.getReader({ mode: "byob" })`: reads into a buffer the SDK hands it.
+    type ByobReader;
+    #[wasm_bindgen(method, js_name = read)]
+    fn read_into(this: &ByobReader, view: &Uint8Array) -> Promise;
+
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -156,16 +161,79 @@ impl Drop for AttemptGuard {
     }
 }
 
-/// A body streamed with a `ReadableStreamDefaultReader`.
+/// How a body is read: the stream's own chunks, or — when those turn out small — into a
+/// buffer of the SDK's (BYOB). workerd's default reader hands out chunks of at most 4 KB, a
+/// read each, and a BYOB read takes everything that has arrived instead (measured on a 20 MB
+/// page: 5,400 → 900 reads, 83–109 → 30–47 ms; a 100,000-customer sync in workerd 2.10× →
+/// 0.98× the time of `res.json()`). Node's chunks are already ~64 KB, and its BYOB reads copy
+/// into a fresh buffer each time (CPU +4 %, more memory), so it keeps the default reader.
+enum BodyReader {
+    Default { reader: ReadableStreamDefaultReader, stream: ReadableStream, reads: u32, bytes: u32 },
+    /// The buffer is transferred to each read and comes back with its result.
+    Byob(ByobReader, Option<js_sys::ArrayBuffer>),
+}
+
+/// The buffer a BYOB reader reads into.
+const BYOB_BUFFER: u32 = 64 * 1024;
+/// Reads after which the chunk size is judged, and the average below which BYOB is used.
+const SMALL_CHUNK_READS: u32 = 8;
+const SMALL_CHUNK_BYTES: u32 = 8 * 1024;
+
+impl BodyReader {
+    fn new(stream: ReadableStream) -> BodyReader {
+        BodyReader::Default { reader: stream.get_reader().unchecked_into(), stream, reads: 0, bytes: 0 }
+    }
+
+    /// Start the next read: a promise of `{ done, value }`.
+    fn read(&mut self) -> Promise {
+        match self {
+            BodyReader::Byob(reader, buffer) => {
+                let buffer = buffer.take().unwrap_or_else(|| js_sys::ArrayBuffer::new(BYOB_BUFFER));
+                reader.read_into(&Uint8Array::new(&buffer))
+            }
+            BodyReader::Default { reader, .. } => reader.read(),
+        }
+    }
+
+    /// After a read of `value`: keep the BYOB buffer for the next read, or count the chunk and
+    /// switch to BYOB if the chunks are small (no read is pending, so the lock can move).
+    fn after_read(&mut self, value: &Uint8Array) {
+        match self {
+            BodyReader::Byob(_, buffer) => *buffer = Some(value.buffer()),
+            BodyReader::Default { reader, stream, reads, bytes } => {
+                *reads += 1;
+                *bytes = bytes.saturating_add(value.length());
+                if *reads != SMALL_CHUNK_READS || *bytes / *reads >= SMALL_CHUNK_BYTES {
+                    return;
+                }
+                reader.release_lock();
+                let options = js_sys::Object::new();
+                let _ = Reflect::set(&options, &"mode".into(), &"byob".into());
+                let byob = Reflect::get(stream, &"getReader".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok())
+                    .and_then(|f| f.call1(stream, &options).ok())
+                    .filter(|r| !r.is_undefined());
+                *self = match byob {
+                    Some(r) => BodyReader::Byob(r.unchecked_into(), None),
+                    // No BYOB for this stream: back to its own chunks.
+                    None => BodyReader::new(stream.clone()),
+                };
+            }
+        }
+    }
+}
+
+/// A streamed response body.
 pub struct FetchBody {
-    reader: Option<ReadableStreamDefaultReader>,
+    reader: Option<BodyReader>,
     transport: FetchTransport,
     guard: AttemptGuard,
 }
 
 impl ResponseBody for FetchBody {
     async fn read_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
-        let Some(reader) = &self.reader else { return Ok(false) };
+        let Some(reader) = &mut self.reader else { return Ok(false) };
         let result = JsFuture::from(reader.read())
             .await
             .map_err(|e| self.transport.classify(e, self.guard.timed_out.get()))?;
@@ -178,6 +246,9 @@ impl ResponseBody for FetchBody {
             .ok()
             .and_then(|v| v.dyn_into().ok())
             .ok_or_else(|| Error::Network("the body stream gave a chunk that is not bytes".into()))?;
+        if let Some(reader) = &mut self.reader {
+            reader.after_read(&value);
+        }
         let len = value.length() as usize;
         out.reserve(len);
         // SAFETY: `reserve` made room for `len` more bytes, and `raw_copy_to_ptr` writes
@@ -248,7 +319,7 @@ impl Transport for FetchTransport {
             status: response.status(),
             retry_after: response.headers().get("retry-after").ok().flatten(),
         };
-        let reader = response.body().map(|b| b.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
+        let reader = response.body().map(BodyReader::new);
         Ok((head, FetchBody { reader, transport: self.clone(), guard }))
     }
 
