@@ -36,17 +36,17 @@ class CustomerStream {
     if (this.#busy === 0 && this.#index < this.#batch.length && !this.#signal?.aborted) {
       return Promise.resolve({ value: this.#batch[this.#index++], done: false });
     }
-    // Calls made before the previous one settled wait their turn, in order.
+    // Calls made before the previous one settled wait their turn, in order; with none
+    // pending (a for-await loop) the step starts at once, without a queue of promises.
+    const step = this.#busy === 0 ? this.#slow() : this.#queue.then(() => this.#slow());
     this.#busy++;
-    const step = this.#queue.then(() => this.#slow());
-    this.#queue = step.then(
-      () => {},
-      () => {},
-    );
-    return step.finally(() => {
-      this.#busy--;
-    });
+    this.#queue = step.then(this.#settled, this.#settled);
+    return step;
   }
+
+  #settled = () => {
+    this.#busy--;
+  };
 
   async #slow() {
     for (;;) {

@@ -382,7 +382,9 @@ impl Run {
 
     /// Run `step` after every step started before it.
     fn serialized(self: &Rc<Self>, step: JsStep) -> Promise {
-        let before = self.tail.borrow_mut().take();
+        // Wait for the previous step only while one is running (not for its settled promise:
+        // that would cost a JsFuture and a turn of the microtask queue per batch).
+        let before = self.tail.borrow_mut().take().filter(|_| self.pending.get() > 0);
         let me = self.clone();
         me.pending.set(me.pending.get() + 1);
         let promise = to_promise(Box::pin(async move {
