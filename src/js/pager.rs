@@ -21,7 +21,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
-use crate::transport::fetch::FetchTransport;
+use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
 /// One step of an iteration as a boxed future: every async method goes through the same
 /// `to_promise`, so the promise glue is compiled once rather than once per method (size).
@@ -221,14 +221,9 @@ impl PageIterator {
     }
 }
 
-thread_local! {
-    /// Property names made into JS strings once, not once per customer.
-    static KEYS: (JsValue, JsValue) = (JsValue::from_str("value"), JsValue::from_str("done"));
-}
-
 fn iter_result(value: &JsValue, done: bool) -> JsValue {
     let o = Object::new();
-    KEYS.with(|(v, d)| {
+    RESULT_KEYS.with(|(v, d)| {
         let _ = Reflect::set(&o, v, value);
         let _ = Reflect::set(&o, d, &JsValue::from_bool(done));
     });

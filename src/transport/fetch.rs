@@ -33,6 +33,12 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
+thread_local! {
+    /// `value` and `done`, the property names of stream read results and iterator results,
+    /// made into JS strings once rather than once per read or per customer.
+    pub(crate) static RESULT_KEYS: (JsValue, JsValue) = (JsValue::from_str("value"), JsValue::from_str("done"));
+}
+
 /// Where the bearer token comes from.
 #[derive(Clone)]
 pub enum TokenSource {
@@ -237,12 +243,12 @@ impl ResponseBody for FetchBody {
         let result = JsFuture::from(reader.read())
             .await
             .map_err(|e| self.transport.classify(e, self.guard.timed_out.get()))?;
-        let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
-        if done {
+        let (value, done) = RESULT_KEYS.with(|(v, d)| (Reflect::get(&result, v), Reflect::get(&result, d)));
+        if done.map(|d| d.is_truthy()).unwrap_or(true) {
             self.reader = None;
             return Ok(false);
         }
-        let value: Uint8Array = Reflect::get(&result, &"value".into())
+        let value: Uint8Array = value
             .ok()
             .and_then(|v| v.dyn_into().ok())
             .ok_or_else(|| Error::Network("the body stream gave a chunk that is not bytes".into()))?;
