@@ -24,10 +24,10 @@ pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, ()> {
         let code = c as u32;
         if code > 0xFFFF {
             let v = code - 0x1_0000;
-            push_escape(out, 0xD800 + (v >> 10));
-            push_escape(out, 0xDC00 + (v & 0x3FF));
+            out.extend_from_slice(&unicode_escape(0xD800 + (v >> 10)));
+            out.extend_from_slice(&unicode_escape(0xDC00 + (v & 0x3FF)));
         } else {
-            push_escape(out, code);
+            out.extend_from_slice(&unicode_escape(code));
         }
         at = k + c.len_utf8();
         next = first_non_ascii(bytes, at);
@@ -36,16 +36,17 @@ pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, ()> {
     Ok(true)
 }
 
-fn push_escape(out: &mut Vec<u8>, unit: u32) {
+/// `\uXXXX` (lowercase hex) for one UTF-16 code unit.
+pub(crate) fn unicode_escape(unit: u32) -> [u8; 6] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.extend_from_slice(&[
+    [
         b'\\',
         b'u',
         HEX[(unit >> 12 & 0xF) as usize],
         HEX[(unit >> 8 & 0xF) as usize],
         HEX[(unit >> 4 & 0xF) as usize],
         HEX[(unit & 0xF) as usize],
-    ]);
+    ]
 }
 
 /// The index of the first byte ≥ 0x80 at or after `from`, eight bytes at a time.
@@ -53,7 +54,7 @@ fn first_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while i + 8 <= bytes.len() {
         let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-        let high = word & 0x8080_8080_8080_8080;
+        let high = word & crate::scan::HIGHS;
         if high != 0 {
             return Some(i + (high.trailing_zeros() / 8) as usize);
         }

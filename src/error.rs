@@ -281,7 +281,7 @@ pub fn json_quote(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.extend(crate::ascii::unicode_escape(c as u32).map(char::from)),
             c => out.push(c),
         }
     }

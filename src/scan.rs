@@ -276,7 +276,8 @@ impl RecordScanner {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// The high bit of every byte of a word.
+pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The index of the first `"` or `\` at or after `i` (or `buf.len()`), eight bytes at a time
 /// (SWAR: "SIMD within a register", portable to wasm32 without the simd128 feature). Profiling
