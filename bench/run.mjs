@@ -60,6 +60,12 @@ function nodeRun(method, url, orgs, env = {}, nodeFlags = [], pin = PIN) {
   return JSON.parse(out.trim().split("\n").pop());
 }
 
+// The two table rows of a runtime measured by wall time only (median ms of each method).
+function wallRows(runtime, fetchMs, sdkMs) {
+  const row = (method, ms, ratio) => ({ runtime, method, rate: Math.round(total / (ms / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio });
+  return [row("fetch + res.json() loop", fetchMs, "1.00 (wall)"), row("SDK for await (items)", sdkMs, `${(sdkMs / fetchMs).toFixed(2)} (wall)`)];
+}
+
 // Peaks vary run to run with where V8's GCs fall: the median goes in the table, the spread
 // in the targets table.
 function peaks(runs) {
@@ -174,8 +180,7 @@ try {
   await browser.close();
   const cf = median(chrome.fetch);
   const cs = median(chrome.sdk);
-  rows.push({ runtime: "Chromium", method: "fetch + res.json() loop", rate: Math.round(total / (cf / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: "1.00 (wall)" });
-  rows.push({ runtime: "Chromium", method: "SDK for await (items)", rate: Math.round(total / (cs / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: `${(cs / cf).toFixed(2)} (wall)` });
+  rows.push(...wallRows("Chromium", cf, cs));
 
   log("workerd (Miniflare): wall time of the same sync inside a Worker…");
   // Timed around dispatchFetch: the whole sync runs in one Worker request. (workerd shows no
@@ -194,8 +199,7 @@ try {
   await worker.dispose();
   const wf = median(wd.fetch);
   const ws = median(wd.sdk);
-  rows.push({ runtime: "workerd (Miniflare)", method: "fetch + res.json() loop", rate: Math.round(total / (wf / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: "1.00 (wall)" });
-  rows.push({ runtime: "workerd (Miniflare)", method: "SDK for await (items)", rate: Math.round(total / (ws / 1000)), cpu: "–", peak: "–", wasm: "–", ttfc: "–", ratio: `${(ws / wf).toFixed(2)} (wall)` });
+  rows.push(...wallRows("workerd (Miniflare)", wf, ws));
 
   log("start-up…");
   const startNode = median(
