@@ -311,9 +311,8 @@ impl Run {
             }
             let page = self.batch_pages.borrow_mut().pop_front();
             if let Some(page) = page {
-                let array = decode_json_array(&page.json)
-                    .map_err(|_| self.error(&Error::Decode("a customer record is not valid JSON".into())))?;
-                self.set_buffer(array.unchecked_into(), page.page, true);
+                let array = decode_json_array(&page.json).map_err(|e| self.error(&e))?;
+                self.set_buffer(array, page.page, true);
                 return Ok(true);
             }
             // Keep up to `concurrency` batches running, the oldest first in line.
@@ -416,14 +415,14 @@ impl Run {
                 let decoded = run.scanner().with_array_bytes(decode_json_array);
                 match decoded {
                     Some((Ok(array), _)) => {
-                        self.set_buffer(array.unchecked_into(), progress.page, progress.page_complete);
+                        self.set_buffer(array, progress.page, progress.page_complete);
                         Ok(true)
                     }
                     None => {
                         self.set_buffer(Array::new(), progress.page, progress.page_complete);
                         Ok(true)
                     }
-                    Some((Err(_), _)) => Err(Error::Decode("a customer record is not valid JSON".into())),
+                    Some((Err(e), _)) => Err(e),
                 }
             }
             Err(e) => Err(e),
@@ -542,19 +541,22 @@ thread_local! {
 /// One batch of records, as bytes in wasm memory, into a JS array: non-ASCII characters
 /// become `\uXXXX` escapes (so the text is a one-byte string in JS), then the runtime's
 /// native TextDecoder reads the bytes in place and `JSON.parse` does the rest.
-fn decode_json_array(bytes: &[u8]) -> Result<JsValue, JsValue> {
+/// Not UTF-8 or not JSON: `DECODE`.
+fn decode_json_array(bytes: &[u8]) -> Result<Array, Error> {
     ASCII_TEXT.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let text = match escape_non_ascii(bytes, &mut scratch) {
-            Ok(false) => DECODER.with(|d| d.decode(bytes))?,
-            Ok(true) => DECODER.with(|d| d.decode(&scratch))?,
-            Err(()) => return Err(JsValue::UNDEFINED), // not UTF-8: a DECODE error upstream
+            Ok(false) => DECODER.with(|d| d.decode(bytes)),
+            Ok(true) => DECODER.with(|d| d.decode(&scratch)),
+            Err(()) => Err(JsValue::UNDEFINED),
         };
         // A whole collected page (customersByIds) can be megabytes: give that back.
         if scratch.capacity() > 1 << 20 {
             *scratch = Vec::new();
         }
-        json_parse(&text)
+        text.and_then(|t| json_parse(&t))
+            .map(JsCast::unchecked_into)
+            .map_err(|_| Error::Decode("a customer record is not valid JSON".into()))
     })
 }
 
