@@ -107,8 +107,14 @@ impl FetchTransport {
         None
     }
 
-    fn signals(&self) -> impl Iterator<Item = AbortSignal> + '_ {
-        self.signal.iter().cloned().chain(std::iter::once(self.stop_signal.clone()))
+    /// `callback` called when the caller's signal fires or the run is stopped, until the
+    /// returned listener is dropped.
+    fn on_abort(&self, callback: Function) -> AbortListener {
+        let signals: Vec<AbortSignal> = self.signal.iter().cloned().chain(std::iter::once(self.stop_signal.clone())).collect();
+        for s in &signals {
+            let _ = s.add_event_listener_with_callback("abort", &callback);
+        }
+        AbortListener { callback, signals }
     }
 
     /// Turn a rejection from fetch or a body read into an error.
@@ -143,12 +149,26 @@ fn reason_text(v: &JsValue, fallback: &str) -> String {
     }
 }
 
+/// An "abort" listener on the run's signals, removed when dropped.
+struct AbortListener {
+    callback: Function,
+    signals: Vec<AbortSignal>,
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        for s in &self.signals {
+            let _ = s.remove_event_listener_with_callback("abort", &self.callback);
+        }
+    }
+}
+
 /// Owns one attempt's controller, timer and listeners; releases all of them when dropped.
 struct AttemptGuard {
     controller: AbortController,
-    abort_fn: Function,
+    /// Aborts `controller` when the run's signals fire; its callback is `controller.abort`.
+    listener: AbortListener,
     timer: Option<JsValue>,
-    listening: Vec<AbortSignal>,
     timed_out: Rc<Cell<bool>>,
     /// Dropped only after the timer is cleared (field order: `Drop::drop` runs first).
     on_timeout: Option<Closure<dyn FnMut()>>,
@@ -159,10 +179,8 @@ impl Drop for AttemptGuard {
         if let Some(t) = self.timer.take() {
             clear_timeout(&t);
         }
-        for s in &self.listening {
-            let _ = s.remove_event_listener_with_callback("abort", &self.abort_fn);
-        }
-        // Ends the request and its body stream if they are still open.
+        // Ends the request and its body stream if they are still open. (The listener is
+        // removed when the fields are dropped, right after.)
         self.controller.abort();
     }
 }
@@ -281,15 +299,11 @@ impl Transport for FetchTransport {
             .ok_or_else(|| Error::Network("AbortController.abort is missing".into()))?
             .bind0(&controller);
         let timed_out = Rc::new(Cell::new(false));
-        let mut guard =
-            AttemptGuard { controller, abort_fn, timer: None, listening: vec![], timed_out: timed_out.clone(), on_timeout: None };
-        for s in self.signals() {
-            let _ = s.add_event_listener_with_callback("abort", &guard.abort_fn);
-            guard.listening.push(s);
-        }
+        let listener = self.on_abort(abort_fn);
+        let mut guard = AttemptGuard { controller, listener, timer: None, timed_out: timed_out.clone(), on_timeout: None };
         if let Some(ms) = timeout_ms {
             // The timer aborts the attempt; the flag tells a timeout from a cancellation.
-            let (flag, abort) = (timed_out.clone(), guard.abort_fn.clone());
+            let (flag, abort) = (timed_out.clone(), guard.listener.callback.clone());
             let on_timeout = Closure::<dyn FnMut()>::new(move || {
                 flag.set(true);
                 let _ = abort.call0(&JsValue::UNDEFINED);
@@ -336,24 +350,17 @@ impl Transport for FetchTransport {
         let mut resolve: Option<Function> = None;
         let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
         let resolve = resolve.expect("the Promise executor runs synchronously");
+        /// The timer and the abort listener both resolve the wait; dropped, both are gone.
         struct SleepGuard {
             timer: JsValue,
-            resolve: Function,
-            listening: Vec<AbortSignal>,
+            _listener: AbortListener,
         }
         impl Drop for SleepGuard {
             fn drop(&mut self) {
                 clear_timeout(&self.timer);
-                for s in &self.listening {
-                    let _ = s.remove_event_listener_with_callback("abort", &self.resolve);
-                }
             }
         }
-        let mut guard = SleepGuard { timer: set_timeout(&resolve, ms as f64), resolve, listening: vec![] };
-        for s in self.signals() {
-            let _ = s.add_event_listener_with_callback("abort", &guard.resolve);
-            guard.listening.push(s);
-        }
+        let guard = SleepGuard { timer: set_timeout(&resolve, ms as f64), _listener: self.on_abort(resolve) };
         let _ = JsFuture::from(promise).await;
         drop(guard);
         match self.cancelled() {
