@@ -7,12 +7,15 @@
 //! Non-ASCII bytes can only sit inside JSON strings (anywhere else the text is invalid and
 //! stays invalid), and an escape sequence is all ASCII, so no escape is ever split.
 
+/// The bytes are not valid UTF-8.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotUtf8;
+
 /// If `bytes` holds non-ASCII characters, write the escaped text to `out` (cleared first) and
-/// return `Ok(true)`; `Ok(false)`: `bytes` is ASCII already and `out` is untouched. `Err`:
-/// `bytes` is not valid UTF-8.
-pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, ()> {
+/// return `Ok(true)`; `Ok(false)`: `bytes` is ASCII already and `out` is untouched.
+pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, NotUtf8> {
     let Some(first) = first_non_ascii(bytes, 0) else { return Ok(false) };
-    let text = core::str::from_utf8(bytes).map_err(|_| ())?;
+    let text = core::str::from_utf8(bytes).map_err(|_| NotUtf8)?;
     out.clear();
     out.reserve(bytes.len() + bytes.len() / 8);
     let mut at = 0;
@@ -20,7 +23,7 @@ pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, ()> {
     while let Some(k) = next {
         out.extend_from_slice(&bytes[at..k]);
         // `k` starts a character: `text` is valid UTF-8 and `bytes[k]` is a lead byte.
-        let c = text.get(k..).and_then(|rest| rest.chars().next()).ok_or(())?;
+        let c = text.get(k..).and_then(|rest| rest.chars().next()).ok_or(NotUtf8)?;
         let code = c as u32;
         if code > 0xFFFF {
             let v = code - 0x1_0000;
@@ -73,7 +76,7 @@ mod tests {
         match escape_non_ascii(s.as_bytes(), &mut out) {
             Ok(true) => String::from_utf8(out).unwrap(),
             Ok(false) => s.to_string(),
-            Err(()) => panic!("valid UTF-8 refused"),
+            Err(NotUtf8) => panic!("valid UTF-8 refused"),
         }
     }
 
@@ -83,7 +86,7 @@ mod tests {
         assert_eq!(escaped(r#"["é","北京","😀","\"ü\\"]"#), r#"["\u00e9","\u5317\u4eac","\ud83d\ude00","\"\u00fc\\"]"#);
         let mut out = Vec::new();
         for bad in [&b"\"\xff\""[..], b"\"\xc3\"", b"\"\xed\xa0\x80\"", b"\"\xc0\xaf\""] {
-            assert_eq!(escape_non_ascii(bad, &mut out), Err(()), "{bad:?}");
+            assert_eq!(escape_non_ascii(bad, &mut out), Err(NotUtf8), "{bad:?}");
         }
     }
 

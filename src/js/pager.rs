@@ -548,7 +548,7 @@ fn decode_json_array(bytes: &[u8]) -> Result<Array, Error> {
         let text = match escape_non_ascii(bytes, &mut scratch) {
             Ok(false) => DECODER.with(|d| d.decode(bytes)),
             Ok(true) => DECODER.with(|d| d.decode(&scratch)),
-            Err(()) => Err(JsValue::UNDEFINED),
+            Err(_not_utf8) => Err(JsValue::UNDEFINED),
         };
         // A whole collected page (customersByIds) can be megabytes: give that back.
         if scratch.capacity() > 1 << 20 {
