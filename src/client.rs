@@ -11,7 +11,7 @@ use web_sys::AbortSignal;
 use crate::error::Error;
 use crate::model::Customer;
 use crate::pager::{ClientConfig, EventSink, PageRun, RunOptions, Target};
-use crate::query::{check_base_url, validate_org_id, CustomerQuery};
+use crate::query::{check_base_url, check_header, is_credential_header, validate_org_id, CustomerQuery};
 use crate::stream::customer_stream;
 use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
 
@@ -75,9 +75,23 @@ impl Client {
         if o.referer.trim().is_empty() {
             o.referer = page_origin().ok_or(Error::MissingReferer)?;
         }
-        let sends_credentials = !matches!(token, TokenSource::None) || o.subscription_key.is_some();
-        let base_url = check_base_url(&o.base_url, sends_credentials)?;
-        let mut secrets = vec![];
+        // Every header value is checked now, not at the first request.
+        check_header("referer", "X-Referer", &o.referer)?;
+        if let TokenSource::Static(t) = &token {
+            check_header("token", "Authorization", t)?;
+        }
+        if let Some(k) = &o.subscription_key {
+            check_header("subscriptionKey", "Ocp-Apim-Subscription-Key", k)?;
+        }
+        for (name, value) in &o.headers {
+            check_header("headers", name, value)?;
+        }
+        // Credentials passed through `headers` are credentials too: same plain-http rule,
+        // same scrubbing.
+        let header_secrets = o.headers.iter().filter(|(name, _)| is_credential_header(name)).map(|(_, v)| v.clone());
+        let mut secrets: Vec<String> = header_secrets.collect();
+        let sends_credentials = !matches!(token, TokenSource::None) || o.subscription_key.is_some() || !secrets.is_empty();
+        let base_url = check_base_url(&o.base_url, Some(&runtime_hostname(&o.base_url)?), sends_credentials)?;
         if let TokenSource::Static(t) = &token {
             secrets.push(t.clone());
         }
@@ -93,7 +107,7 @@ impl Client {
         Ok(Client { config: Rc::new(config), token, fetch, secrets: Rc::new(secrets) })
     }
 
-    /// Check a query and its organization IDs before anything is sent.
+    /// Check a query, its organization IDs and the run settings before anything is sent.
     pub(crate) fn validate(target: &Target, query: &CustomerQuery) -> Result<(), Error> {
         query.validate()?;
         match target {
@@ -137,4 +151,11 @@ impl Client {
             Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
         }
     }
+}
+
+/// The host a request to `base` really goes to, as the runtime's WHATWG `URL` parses it.
+fn runtime_hostname(base: &str) -> Result<String, Error> {
+    web_sys::Url::new(base.trim())
+        .map(|u| u.hostname())
+        .map_err(|_| Error::InvalidArgument(format!("baseUrl must be an absolute http(s) URL, got '{}'", base.trim())))
 }

@@ -37,12 +37,19 @@ pub enum Error {
     Timeout(String),
     /// The caller's AbortSignal fired (or the iteration was stopped).
     Aborted(String),
+    /// The server does not page as asked: it sent the page before again (it ignores `page`),
+    /// the run passed `maxPages`, or the page number would pass 2^32 − 1.
+    Pagination(String),
+    /// The server answered with a redirect. Redirects are not followed, so credentials and
+    /// POST bodies never travel to another origin; `status` is absent where the runtime hides
+    /// it (browsers).
+    Redirect { status: Option<u16>, message: String },
 }
 
 impl Error {
     /// The stable code: `INVALID_ARGUMENT`, `MISSING_REFERER`, `UNAUTHORIZED`, `FORBIDDEN`,
     /// `NOT_FOUND`, `MIXED_PLATFORM`, `BAD_REQUEST`, `RATE_LIMITED`, `HTTP`, `NETWORK`,
-    /// `DECODE`, `TIMEOUT`, `ABORTED`.
+    /// `DECODE`, `TIMEOUT`, `ABORTED`, `PAGINATION`, `REDIRECT`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
@@ -58,6 +65,8 @@ impl Error {
             Error::Decode(_) => "DECODE",
             Error::Timeout(_) => "TIMEOUT",
             Error::Aborted(_) => "ABORTED",
+            Error::Pagination(_) => "PAGINATION",
+            Error::Redirect { .. } => "REDIRECT",
         }
     }
 
@@ -71,6 +80,7 @@ impl Error {
             | Error::BadRequest { status, .. }
             | Error::RateLimited { status, .. }
             | Error::Http { status, .. } => Some(*status),
+            Error::Redirect { status, .. } => *status,
             _ => None,
         }
     }
@@ -137,6 +147,9 @@ impl fmt::Display for Error {
             Error::Decode(m) => write!(f, "unexpected response body: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Aborted(m) => write!(f, "aborted: {m}"),
+            Error::Pagination(m) => write!(f, "pagination failed: {m}"),
+            Error::Redirect { status: Some(s), message } => write!(f, "redirected ({s}): {message}"),
+            Error::Redirect { status: None, message } => write!(f, "redirected: {message}"),
         }
     }
 }

@@ -8,7 +8,11 @@
 //! A page ends only at the array's closing `]`; a run ends at the first page shorter than the
 //! page size asked for.
 
+use std::future::Future;
+use std::pin::pin;
 use std::rc::Rc;
+
+use futures_util::future::{select, Either};
 
 use serde::Serialize;
 use tsify::Tsify;
@@ -16,7 +20,7 @@ use tsify::Tsify;
 use crate::error::{json_message, json_quote, scrub, Error};
 use crate::query::{encode_path_segment, CustomerQuery};
 use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
-use crate::scan::RecordScanner;
+use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
 use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport};
 
 /// Default number of IDs per POST request in `customersByIds`.
@@ -114,13 +118,50 @@ pub struct RunOptions {
     pub deadline_ms: Option<u64>,
     /// IDs per POST (customersByIds).
     pub batch_size: usize,
+    /// The largest customer record accepted, in bytes (`DECODE` beyond it).
+    pub max_record_bytes: usize,
+    /// The most pages one run may request (`PAGINATION` beyond it); `None`: no cap.
+    pub max_pages: Option<u32>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { retry: RetryPolicy::default(), timeout_ms: Some(60_000), deadline_ms: None, batch_size: DEFAULT_BATCH_SIZE }
+        RunOptions {
+            retry: RetryPolicy::default(),
+            timeout_ms: Some(60_000),
+            deadline_ms: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_pages: None,
+        }
     }
 }
+
+/// The longest `timeoutMs` / `deadlineMs`: what the runtimes' timers hold (2^31 − 1 ms,
+/// about 24.8 days). Longer values fire at once in JS, so they are refused.
+pub const MAX_TIMER_MS: u64 = 2_147_483_647;
+
+impl RunOptions {
+    /// Check the values a caller can set.
+    pub fn validate(&self) -> Result<(), Error> {
+        let too_long = |v: Option<u64>| v.is_some_and(|ms| ms == 0 || ms > MAX_TIMER_MS);
+        if too_long(self.timeout_ms) || too_long(self.deadline_ms) {
+            return Err(Error::InvalidArgument(format!(
+                "timeoutMs and deadlineMs must be whole numbers from 1 to {MAX_TIMER_MS} (what JS timers hold)"
+            )));
+        }
+        if self.max_record_bytes == 0 || self.max_record_bytes > MAX_RECORD_BYTES_LIMIT {
+            return Err(Error::InvalidArgument(format!("maxRecordBytes must be from 1 to {MAX_RECORD_BYTES_LIMIT}")));
+        }
+        if self.max_pages == Some(0) {
+            return Err(Error::InvalidArgument("maxPages must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The largest `maxRecordBytes` accepted: 1 GiB (a quarter of what wasm32 can address).
+pub const MAX_RECORD_BYTES_LIMIT: usize = 1 << 30;
 
 /// What a run fetches.
 #[derive(Clone, Debug, PartialEq)]
@@ -181,9 +222,57 @@ pub struct PageRun<T: Transport> {
     /// Retries of the current page.
     retries: u32,
     budget: RetryBudget,
-    started_at: Option<f64>,
+    started_at: f64,
     page_started_at: Option<f64>,
+    /// Time this attempt has spent waiting for the server (token, headers, body reads) — not
+    /// for the caller to ask for more. `timeoutMs` bounds this.
+    attempt_waited_ms: f64,
+    /// Pages completed in this run, for `maxPages`.
+    pages_done: u32,
+    /// The previous page's first record, to notice a server that ignores `page`.
+    previous_first: Option<u64>,
+    /// An error to give once the records already ready have been taken.
+    pending_error: Option<Error>,
     finished: bool,
+}
+
+/// Which limit ended a wait.
+#[derive(Clone, Copy)]
+enum Limit {
+    Attempt,
+    Deadline,
+}
+
+/// `work`, unless the run is cancelled or `limit` (milliseconds left, and which limit that
+/// is) runs out first — every wait of a run goes through here, so nothing the pager awaits
+/// (a token function, a `fetch` that ignores its signal, a stalled body) can outlive the
+/// caller's signal, `timeoutMs` or `deadlineMs`. The loser is dropped, which ends it.
+async fn race<T: Transport, R>(
+    transport: &T,
+    work: impl Future<Output = Result<R, Error>>,
+    limit: Option<(f64, Limit)>,
+) -> Result<R, Result<Error, Limit>> {
+    if let Some((ms, which)) = limit {
+        if ms <= 0.0 {
+            return Err(Err(which));
+        }
+    }
+    let expiry = async {
+        match limit {
+            Some((ms, which)) => {
+                transport.sleep(ms.ceil() as u64).await;
+                which
+            }
+            None => futures_util::future::pending().await,
+        }
+    };
+    // Cancellation first, then the work, then the timer: a result that is already there
+    // wins over a timer that is already due (the host tests' timers are instant).
+    match select(pin!(transport.cancelled()), select(pin!(work), pin!(expiry))).await {
+        Either::Left((aborted, _)) => Err(Ok(aborted)),
+        Either::Right((Either::Left((result, _)), _)) => result.map_err(Ok),
+        Either::Right((Either::Right((which, _)), _)) => Err(Err(which)),
+    }
 }
 
 impl<T: Transport> PageRun<T> {
@@ -191,7 +280,6 @@ impl<T: Transport> PageRun<T> {
     pub fn new(transport: T, config: Rc<ClientConfig>, options: RunOptions, target: Target, query: CustomerQuery) -> Self {
         let finished = matches!(&target, Target::Ids(b) if b.is_empty());
         PageRun {
-            transport,
             config,
             budget: RetryBudget::new(options.retry.budget),
             options,
@@ -202,20 +290,40 @@ impl<T: Transport> PageRun<T> {
             batch_base: 0,
             delivered: 0,
             body: None,
-            scanner: RecordScanner::new(),
+            scanner: RecordScanner::with_max_record(options.max_record_bytes),
             retries: 0,
-            started_at: None,
+            started_at: transport.now_ms(),
             page_started_at: None,
+            attempt_waited_ms: 0.0,
+            pages_done: 0,
+            previous_first: None,
+            pending_error: None,
             finished,
+            transport,
         }
     }
 
     /// A run over batch number `index` of a longer ID list only (for running batches
     /// concurrently): events and errors name the batch by its place in the whole list.
-    pub fn for_batch(transport: T, config: Rc<ClientConfig>, options: RunOptions, ids: Vec<String>, index: usize, query: CustomerQuery) -> Self {
+    /// `started_at` is when the whole run began (its `deadlineMs` counts from there).
+    pub fn for_batch(
+        transport: T,
+        config: Rc<ClientConfig>,
+        options: RunOptions,
+        ids: Vec<String>,
+        index: usize,
+        query: CustomerQuery,
+        started_at: f64,
+    ) -> Self {
         let mut run = Self::new(transport, config, options, Target::Ids(vec![ids]), query);
         run.batch_base = index;
+        run.started_at = started_at;
         run
+    }
+
+    /// When the run began (milliseconds since the epoch, the transport's clock).
+    pub fn started_at(&self) -> f64 {
+        self.started_at
     }
 
     /// The records scanned so far; take the ready ones after each [`advance`](Self::advance).
@@ -228,16 +336,11 @@ impl<T: Transport> PageRun<T> {
         &self.transport
     }
 
-    /// Stop: no further requests; the body (if any) is released.
+    /// Stop: no further requests; the body (if any) and the scanner's memory are released.
     pub fn close(&mut self) {
         self.finished = true;
         self.body = None;
-        self.scanner.reset();
-    }
-
-    /// Whether the run has ended.
-    pub fn is_finished(&self) -> bool {
-        self.finished && self.scanner.ready_count() == 0
+        self.scanner.release();
     }
 
     /// Move on until records are ready or a page completes. `Ok(None)`: the run is over.
@@ -246,24 +349,38 @@ impl<T: Transport> PageRun<T> {
             if self.scanner.ready_count() > 0 {
                 return Ok(Some(self.progress(false)));
             }
+            if let Some(e) = self.pending_error.take() {
+                self.close();
+                return Err(e);
+            }
             if self.finished {
                 return Ok(None);
             }
             if self.body.is_none() {
                 self.open().await?;
             }
+            let limit = self.attempt_limit();
+            let waiting_since = self.transport.now_ms();
             let body = self.body.as_mut().expect("opened above");
-            let read = match body.read_chunk(self.scanner.buffer_for_append()).await {
+            let chunk = race(&self.transport, body.read_chunk(self.scanner.buffer_for_append()), limit).await;
+            self.attempt_waited_ms += self.transport.now_ms() - waiting_since;
+            let read = match chunk {
                 Ok(true) => self.scanner.scan().map(|()| true),
                 Ok(false) => self.scanner.finish().map(|()| false),
-                Err(e) => Err(e),
+                Err(e) => Err(self.limit_error(e)),
             };
             match read {
                 Ok(more) => {
+                    self.check_not_repeated()?;
                     self.scanner.skip_until(self.delivered);
                     if !more {
                         return Ok(Some(self.complete_page()));
                     }
+                }
+                Err(e) if self.scanner.oversized() => {
+                    // The same server would send the same record again: no retry.
+                    self.close();
+                    return Err(e);
                 }
                 Err(e) => {
                     // Mid-page failure: remember what was taken, fetch the page again.
@@ -273,6 +390,46 @@ impl<T: Transport> PageRun<T> {
                     self.pause(delay_ms).await?;
                 }
             }
+        }
+    }
+
+    /// A server that ignores `page` sends the page before again: its first record is the
+    /// previous page's first record. Checked before any record of the page is handed out.
+    fn check_not_repeated(&mut self) -> Result<(), Error> {
+        let first = self.scanner.first_record();
+        if first.is_some() && first == self.previous_first {
+            self.close();
+            return Err(Error::Pagination(format!(
+                "page {} starts with the same customer as the page before: the server does not seem to honour `page`",
+                self.page
+            )));
+        }
+        Ok(())
+    }
+
+    /// How long the current wait for the server may take: what is left of `timeoutMs` for
+    /// this attempt, or of `deadlineMs` for the run, whichever is less.
+    fn attempt_limit(&self) -> Option<(f64, Limit)> {
+        let attempt = self.options.timeout_ms.map(|t| (t as f64 - self.attempt_waited_ms, Limit::Attempt));
+        match (attempt, self.deadline_limit()) {
+            (Some(a), Some(d)) => Some(if d.0 < a.0 { d } else { a }),
+            (a, d) => a.or(d),
+        }
+    }
+
+    fn deadline_limit(&self) -> Option<(f64, Limit)> {
+        self.deadline_left().map(|left| (left, Limit::Deadline))
+    }
+
+    /// The error for a wait that ended without its result.
+    fn limit_error(&self, e: Result<Error, Limit>) -> Error {
+        match e {
+            Ok(e) => e,
+            Err(Limit::Deadline) => self.deadline_error(),
+            Err(Limit::Attempt) => Error::Timeout(format!(
+                "the server took longer than timeoutMs ({} ms) to answer (time spent waiting for the caller does not count)",
+                self.options.timeout_ms.unwrap_or(0)
+            )),
         }
     }
 
@@ -293,21 +450,40 @@ impl<T: Transport> PageRun<T> {
     fn complete_page(&mut self) -> Progress {
         let progress = self.progress(true);
         let items = self.scanner.complete();
+        self.previous_first = self.scanner.first_record();
         self.body = None;
         self.budget.earn();
         self.retries = 0;
         self.delivered = 0;
+        self.pages_done = self.pages_done.saturating_add(1);
         let elapsed = self.page_started_at.take().map_or(0.0, |t| self.transport.now_ms() - t);
         self.emit(AppxiteEvent::Page { page: self.page, items, elapsed_ms: elapsed, batch: self.batch_label() });
         if items < self.query.effective_page_size() as u64 {
             self.batch += 1;
             self.page = self.query.first_page();
+            self.previous_first = None;
             self.finished = match &self.target {
                 Target::Org(_) => true,
                 Target::Ids(batches) => self.batch >= batches.len(),
             };
         } else {
-            self.page += 1;
+            // The records of this page are still to be handed out: the error comes after them.
+            match self.page.checked_add(1) {
+                Some(next) => self.page = next,
+                None => {
+                    self.pending_error = Some(Error::Pagination(format!(
+                        "page {} was full and there is no page number after it",
+                        self.page
+                    )))
+                }
+            }
+        }
+        if !self.finished && self.pending_error.is_none() {
+            if let Some(max) = self.options.max_pages.filter(|max| self.pages_done >= *max) {
+                self.pending_error = Some(Error::Pagination(format!(
+                    "the run needs more than maxPages ({max}) pages; raise maxPages or narrow the query"
+                )));
+            }
         }
         progress
     }
@@ -324,7 +500,7 @@ impl<T: Transport> PageRun<T> {
 
     fn deadline_left(&self) -> Option<f64> {
         let deadline = self.options.deadline_ms? as f64;
-        Some(deadline - (self.transport.now_ms() - self.started_at.unwrap_or(0.0)))
+        Some(deadline - (self.transport.now_ms() - self.started_at))
     }
 
     fn deadline_error(&self) -> Error {
@@ -333,21 +509,23 @@ impl<T: Transport> PageRun<T> {
 
     /// Send the request for the current page until it gets a 2xx (retrying as the policy says).
     async fn open(&mut self) -> Result<(), Error> {
-        let now = self.transport.now_ms();
-        self.started_at.get_or_insert(now);
-        self.page_started_at.get_or_insert(now);
+        self.page_started_at.get_or_insert(self.transport.now_ms());
         let mut refreshed = false;
         let mut refresh = false;
         loop {
-            let left = self.deadline_left();
-            if left.is_some_and(|l| l <= 0.0) {
+            if self.deadline_left().is_some_and(|l| l <= 0.0) {
                 return Err(self.deadline_error());
             }
-            let timeout = match (self.options.timeout_ms, left) {
-                (Some(t), Some(l)) => Some(t.min(l.ceil() as u64)),
-                (t, l) => t.or(l.map(|l| l.ceil() as u64)),
+            self.attempt_waited_ms = 0.0;
+            let sent_at = self.transport.now_ms();
+            let token = match race(&self.transport, self.transport.token(refresh), self.attempt_limit()).await {
+                Ok(token) => token,
+                Err(e) => {
+                    let delay_ms = self.plan_retry(self.limit_error(e), None)?;
+                    self.pause(delay_ms).await?;
+                    continue;
+                }
             };
-            let token = self.transport.token(refresh).await?;
             refresh = false;
             let request = self.request(token.as_deref());
             let attempt = self.retries + 1;
@@ -358,11 +536,12 @@ impl<T: Transport> PageRun<T> {
                 url: request.url.clone(),
                 batch: self.batch_label(),
             });
-            let sent_at = self.transport.now_ms();
-            let (head, mut body) = match self.transport.send(&request, timeout).await {
+            let sent = race(&self.transport, self.transport.send(&request), self.attempt_limit()).await;
+            self.attempt_waited_ms = self.transport.now_ms() - sent_at;
+            let (head, mut body) = match sent {
                 Ok(ok) => ok,
                 Err(e) => {
-                    let delay_ms = self.plan_retry(e, None)?;
+                    let delay_ms = self.plan_retry(self.limit_error(e), None)?;
                     self.pause(delay_ms).await?;
                     continue;
                 }
@@ -388,9 +567,13 @@ impl<T: Transport> PageRun<T> {
         }
     }
 
-    /// Wait before the next attempt.
+    /// Wait before the next attempt (the caller's signal still ends the wait at once).
     async fn pause(&mut self, delay_ms: u64) -> Result<(), Error> {
-        self.transport.sleep(delay_ms).await?;
+        let wait = async {
+            self.transport.sleep(delay_ms).await;
+            Ok(())
+        };
+        race(&self.transport, wait, self.deadline_limit()).await.map_err(|e| self.limit_error(e))?;
         self.retries += 1;
         Ok(())
     }
@@ -438,7 +621,7 @@ impl<T: Transport> PageRun<T> {
     async fn error_message(&self, head: &ResponseHead, body: &mut T::Body, token: Option<&str>) -> String {
         let mut bytes = Vec::new();
         while bytes.len() < 16 * 1024 {
-            match body.read_chunk(&mut bytes).await {
+            match race(&self.transport, body.read_chunk(&mut bytes), self.attempt_limit()).await {
                 Ok(true) => {}
                 _ => break,
             }

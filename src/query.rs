@@ -152,17 +152,46 @@ pub fn encode_path_segment(s: &str) -> String {
     out
 }
 
-/// Check an organization ID from a caller.
+/// Check an organization ID from a caller. `.` and `..` would survive encoding as dot
+/// segments, which URL parsing then resolves (`details/..` is `organizations/`): refused, so
+/// the request path always has exactly the one `{orgId}` segment.
 pub fn validate_org_id(id: &str) -> Result<(), Error> {
     if id.trim().is_empty() {
         return Err(Error::InvalidArgument("orgId must be a non-empty string".into()));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::InvalidArgument(format!("orgId '{id}' is not an organization ID")));
+    }
+    Ok(())
+}
+
+/// Header names that carry credentials, whichever option they come from.
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "ocp-apim-subscription-key", "cookie", "proxy-authorization"];
+
+/// Whether a header (by name, any case) carries a credential.
+pub fn is_credential_header(name: &str) -> bool {
+    CREDENTIAL_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// A header as `fetch` will send it: a token name and a value without CR, LF or NUL (which
+/// could split the request, or fail only at the first request).
+pub fn check_header(what: &str, name: &str, value: &str) -> Result<(), Error> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(Error::InvalidArgument(format!("{what}: '{name}' is not a valid header name")));
+    }
+    if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(Error::InvalidArgument(format!("{what}: the value of '{name}' contains CR, LF or NUL")));
     }
     Ok(())
 }
 
 /// Normalise a base URL (no trailing slash) and refuse to send credentials over plain HTTP
-/// to anything but this machine.
-pub fn check_base_url(base: &str, sends_credentials: bool) -> Result<String, Error> {
+/// to anything but this machine. `hostname` is the host the runtime's WHATWG `URL` parser
+/// finds in `base` — where a request will really go (`http://a.example\\x.localhost` goes to
+/// `a.example`): the loopback decision is made on it. `None` only where there is no such
+/// parser (host tests), and then the authority is read from the text.
+pub fn check_base_url(base: &str, hostname: Option<&str>, sends_credentials: bool) -> Result<String, Error> {
     let base = base.trim().trim_end_matches('/');
     let sep = crate::error::find_str(base, "://")
         .ok_or_else(|| Error::InvalidArgument(format!("baseUrl must be an absolute http(s) URL, got '{base}'")))?;
@@ -179,7 +208,11 @@ pub fn check_base_url(base: &str, sends_credentials: bool) -> Result<String, Err
     if base.contains(['?', '#']) {
         return Err(Error::InvalidArgument("baseUrl must not contain a query or fragment".into()));
     }
-    if scheme == "http" && sends_credentials && !is_loopback(authority) {
+    let loopback = match hostname {
+        Some(h) => is_loopback_host(h),
+        None => is_loopback(authority),
+    };
+    if scheme == "http" && sends_credentials && !loopback {
         return Err(Error::InvalidArgument(format!(
             "refusing to send a token or key over plain http to '{authority}': use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])"
         )));
@@ -193,8 +226,17 @@ fn is_loopback(authority: &str) -> bool {
     } else {
         authority.split(':').next().unwrap_or("").to_string()
     };
+    is_loopback_host(&host)
+}
+
+/// A hostname as WHATWG `URL` gives it (lower case, IPv4 normalised, IPv6 in brackets).
+fn is_loopback_host(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
-    host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.ends_with(".localhost")
+    let ipv4_loopback = host.strip_prefix("127.").is_some_and(|rest| {
+        let parts: Vec<&str> = rest.split('.').collect();
+        parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    host == "localhost" || ipv4_loopback || host == "[::1]" || host.ends_with(".localhost")
 }
 
 #[cfg(test)]
@@ -234,10 +276,52 @@ mod tests {
     #[test]
     fn path_segments_cannot_escape() {
         assert_eq!(encode_path_segment("a/../b?x=1#"), "a%2F..%2Fb%3Fx%3D1%23");
+        for dots in [".", ".."] {
+            assert_eq!(validate_org_id(dots).unwrap_err().code(), "INVALID_ARGUMENT");
+        }
+        assert!(validate_org_id("...").is_ok());
+    }
+
+    proptest::proptest! {
+        /// Whatever the ID, the request path is the endpoint plus exactly one segment that no
+        /// URL parser rewrites: no separator, no dot segment, nothing to decode into one.
+        #[test]
+        fn any_accepted_id_is_exactly_one_path_segment(id in proptest::prelude::any::<String>()) {
+            if validate_org_id(&id).is_ok() {
+                let segment = encode_path_segment(&id);
+                proptest::prop_assert!(segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+                proptest::prop_assert!(segment != "." && segment != "..");
+                // `%` itself is encoded, so no `%2e`/`%2f` can appear for a parser to decode.
+                let decoded_dots = segment.to_ascii_lowercase().contains("%2e") || segment.to_ascii_lowercase().contains("%2f");
+                proptest::prop_assert!(!decoded_dots || id.contains('.') || id.contains('/'));
+            }
+        }
+    }
+
+    #[test]
+    fn headers_are_checked_as_fetch_would_send_them() {
+        assert!(check_header("headers", "X-Trace-Id", "abc def").is_ok());
+        for (name, value) in [("X-A", "a\r\nInjected: 1"), ("X-A", "a\nb"), ("X-A", "a\0"), ("Bad Name", "v"), ("", "v"), ("X:A", "v")] {
+            assert_eq!(check_header("headers", name, value).unwrap_err().code(), "INVALID_ARGUMENT", "{name:?}");
+        }
+        assert!(is_credential_header("AUTHORIZATION") && is_credential_header("Ocp-Apim-Subscription-Key"));
+        assert!(!is_credential_header("X-Referer"));
+    }
+
+    #[test]
+    fn loopback_is_decided_on_the_host_the_runtime_connects_to() {
+        // What WHATWG URL makes of `http://evil.example\x.localhost`: hostname evil.example.
+        let e = check_base_url("http://evil.example\\x.localhost", Some("evil.example"), true).unwrap_err();
+        assert!(e.to_string().contains("plain http"), "{e}");
+        assert!(check_base_url("http://127.1:8080", Some("127.0.0.1"), true).is_ok());
+        assert!(check_base_url("http://api.localhost", Some("api.localhost"), true).is_ok());
+        assert!(check_base_url("http://127.0.0.1.evil.example", Some("127.0.0.1.evil.example"), true).is_err());
+        assert!(check_base_url("http://[::1]:1", Some("[::1]"), true).is_ok());
     }
 
     #[test]
     fn credentials_only_over_https_or_loopback() {
+        let check_base_url = |base: &str, creds: bool| check_base_url(base, None, creds);
         assert_eq!(check_base_url("https://api.appxite.com/", true).unwrap(), "https://api.appxite.com");
         assert!(check_base_url("http://127.0.0.1:8080", true).is_ok());
         assert!(check_base_url("http://localhost:1", true).is_ok());

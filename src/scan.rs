@@ -44,7 +44,17 @@ pub struct RecordScanner {
     complete: u64,
     /// Records already taken from this body (or skipped).
     taken: u64,
+    /// The largest record allowed, in bytes (a body that never closes its record must not
+    /// grow the buffer until the wasm runs out of memory).
+    max_record: usize,
+    /// The last error was a record over `max_record` (not worth a retry).
+    oversized: bool,
+    /// FNV-1a of the body's first record, once it is complete (to notice a repeated page).
+    first_record: Option<u64>,
 }
+
+/// The default `maxRecordBytes`: 32 MiB, ~10,000 times the largest customer the article shows.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 << 20;
 
 impl Default for RecordScanner {
     fn default() -> Self {
@@ -70,14 +80,41 @@ impl RecordScanner {
             ready: Vec::new(),
             complete: 0,
             taken: 0,
+            max_record: DEFAULT_MAX_RECORD_BYTES,
+            oversized: false,
+            first_record: None,
         }
     }
 
-    /// Forget the current body (keeps the buffer's capacity).
+    /// A scanner that refuses records longer than `max_record` bytes.
+    pub fn with_max_record(max_record: usize) -> Self {
+        RecordScanner { max_record, ..Self::new() }
+    }
+
+    /// Forget the current body (keeps the buffer's capacity, up to a few pages' worth).
     pub fn reset(&mut self) {
-        let buf = std::mem::take(&mut self.buf);
-        *self = RecordScanner { buf, ..Self::new() };
-        self.buf.clear();
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        if buf.capacity() > RETAINED_CAPACITY {
+            buf = Vec::new();
+        }
+        *self = RecordScanner { buf, max_record: self.max_record, ..Self::new() };
+    }
+
+    /// Forget the current body and give its memory back to the allocator (end of a run).
+    pub fn release(&mut self) {
+        self.reset();
+        self.buf = Vec::new();
+    }
+
+    /// Whether the last error was a record longer than the limit.
+    pub fn oversized(&self) -> bool {
+        self.oversized
+    }
+
+    /// A fingerprint of this body's first record, once it is complete.
+    pub fn first_record(&self) -> Option<u64> {
+        self.first_record
     }
 
     /// Complete records seen so far in this body.
@@ -88,11 +125,6 @@ impl RecordScanner {
     /// Bytes held (for memory checks).
     pub fn buffered(&self) -> usize {
         self.buf.len()
-    }
-
-    /// Whether the closing `]` has been seen.
-    pub fn is_closed(&self) -> bool {
-        self.state == State::Done
     }
 
     /// Make room and hand out the buffer for the next chunk to be appended; call
@@ -161,6 +193,13 @@ impl RecordScanner {
                         b'}' | b']' => {
                             self.depth -= 1;
                             if self.depth == 0 {
+                                if i + 1 - self.record_start > self.max_record {
+                                    self.pos = i;
+                                    return Err(self.oversized_error());
+                                }
+                                if self.complete == 0 {
+                                    self.first_record = Some(fnv1a(&buf[self.record_start..i + 1]));
+                                }
                                 self.ready.push(self.record_start..i + 1);
                                 self.complete += 1;
                                 self.state = State::AfterValue;
@@ -203,7 +242,18 @@ impl RecordScanner {
             }
         }
         self.pos = i;
+        if self.state == State::InRecord && n - self.record_start > self.max_record {
+            return Err(self.oversized_error());
+        }
         Ok(())
+    }
+
+    fn oversized_error(&mut self) -> Error {
+        self.oversized = true;
+        decode_error(&format!(
+            "a customer record is longer than maxRecordBytes ({} bytes): the server sent a record that does not end",
+            self.max_record
+        ))
     }
 
     /// Call at the end of the body: an array that was never closed was cut off.
@@ -275,6 +325,14 @@ impl RecordScanner {
     }
 }
 
+/// Buffer capacity kept from one body to the next; more is given back.
+const RETAINED_CAPACITY: usize = 1 << 20;
+
+/// FNV-1a, 64 bits: a cheap fingerprint (not a defence against a server choosing collisions).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte of a word.
 pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -343,6 +401,45 @@ mod tests {
             s.finish().unwrap();
             assert_eq!(got, expected, "split at {split}");
         }
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_is_a_decode_error_and_its_memory_is_given_back() {
+        let mut s = RecordScanner::with_max_record(100);
+        s.push(br#"[{"a":"short"},{"b":""#).unwrap();
+        assert_eq!(s.take_each().count(), 1);
+        let chunk = [b'x'; 60];
+        s.push(&chunk).unwrap();
+        let e = s.push(&chunk).unwrap_err();
+        assert_eq!(e.code(), "DECODE");
+        assert!(e.to_string().contains("maxRecordBytes (100 bytes)"), "{e}");
+        assert!(s.oversized());
+        s.release();
+        assert_eq!((s.buffered(), s.buf.capacity(), s.oversized()), (0, 0, false));
+        // A record exactly at the limit is fine.
+        let mut s = RecordScanner::with_max_record(9);
+        s.push(br#"[{"a":12}]"#).unwrap();
+        assert_eq!(s.take_each().count(), 1);
+    }
+
+    #[test]
+    fn the_first_record_is_fingerprinted_whatever_the_chunking() {
+        let body = br#"[{"id":"a"},{"id":"b"}]"#;
+        let whole = {
+            let mut s = RecordScanner::new();
+            assert_eq!(s.first_record(), None);
+            s.push(body).unwrap();
+            s.first_record().unwrap()
+        };
+        for split in 1..body.len() {
+            let mut s = RecordScanner::new();
+            s.push(&body[..split]).unwrap();
+            s.push(&body[split..]).unwrap();
+            assert_eq!(s.first_record(), Some(whole));
+        }
+        let mut other = RecordScanner::new();
+        other.push(br#"[{"id":"b"},{"id":"a"}]"#).unwrap();
+        assert_ne!(other.first_record(), Some(whole));
     }
 
     #[test]

@@ -32,6 +32,22 @@ struct Server {
     sleeps: Vec<u64>,
     tokens_asked: Vec<bool>,
     good_token: String,
+    hostile: Hostile,
+}
+
+/// Ways a server, a token provider or the caller can misbehave.
+#[derive(Default, Clone)]
+struct Hostile {
+    /// The token function never settles.
+    hang_token: bool,
+    /// The body stalls for good after this many bytes.
+    stall_body_at: Option<usize>,
+    /// Every request gets page 1, whatever `page` says.
+    ignore_page: bool,
+    /// Pages are always full (the data never ends).
+    endless: bool,
+    /// The caller's signal has fired.
+    cancelled: bool,
 }
 
 #[derive(Clone)]
@@ -42,10 +58,14 @@ struct Body {
     at: usize,
     chunk: usize,
     fail_at: Option<usize>,
+    stall_at: Option<usize>,
 }
 
 impl ResponseBody for Body {
     async fn read_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
+        if self.stall_at.is_some_and(|n| self.at >= n) {
+            return futures_util::future::pending().await;
+        }
         if self.at >= self.bytes.len() {
             if self.fail_at.is_some() {
                 return Err(Error::Network("connection reset".into()));
@@ -64,7 +84,11 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
         url.split(['?', '&']).find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(|v| v.parse::<usize>().unwrap())
     };
     let size = param("pageSize").unwrap_or(10_000);
-    let page = param("page").unwrap_or(1);
+    let page = if server.hostile.ignore_page { 1 } else { param("page").unwrap_or(1) };
+    if server.hostile.endless {
+        let items: Vec<String> = (0..size).map(|k| format!(r#"{{"customerId":"p{page}-{k}"}}"#)).collect();
+        return format!("[{}]", items.join(",")).into_bytes();
+    }
     let items: Vec<String> = server
         .customers
         .iter()
@@ -77,23 +101,24 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
 
 impl Transport for Scripted {
     type Body = Body;
-    async fn send(&self, request: &HttpRequest, _timeout: Option<u64>) -> Result<(ResponseHead, Body), Error> {
+    async fn send(&self, request: &HttpRequest) -> Result<(ResponseHead, Body), Error> {
         let mut s = self.0.borrow_mut();
         s.requests.push(request.url.clone());
         let auth = request.headers.iter().find(|h| h.0 == "Authorization").map(|h| h.1.clone());
         let full = page_of(&s, &request.url);
+        let stall_at = s.hostile.stall_body_at;
         let ok = |bytes: Vec<u8>, fail_at| {
-            (ResponseHead { status: 200, retry_after: None }, Body { bytes, at: 0, chunk: self.1, fail_at })
+            (ResponseHead { status: 200, retry_after: None }, Body { bytes, at: 0, chunk: self.1, fail_at, stall_at })
         };
         if auth.as_deref() != Some(&format!("Bearer {}", s.good_token)) {
             let body = br#"{"statusCode":401,"message":"bad token"}"#.to_vec();
-            return Ok((ResponseHead { status: 401, retry_after: None }, Body { bytes: body, at: 0, chunk: 64, fail_at: None }));
+            return Ok((ResponseHead { status: 401, retry_after: None }, Body { bytes: body, at: 0, chunk: 64, fail_at: None, stall_at: None }));
         }
         match s.faults.pop_front().flatten() {
             None => Ok(ok(full, None)),
             Some(Fault::Status(status, retry_after)) => Ok((
                 ResponseHead { status, retry_after: retry_after.map(str::to_string) },
-                Body { bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(), at: 0, chunk: 64, fail_at: None },
+                Body { bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(), at: 0, chunk: 64, fail_at: None, stall_at: None },
             )),
             Some(Fault::Truncate(n)) => Ok(ok(full[..n.min(full.len().saturating_sub(1))].to_vec(), None)),
             Some(Fault::Drop(n)) => {
@@ -103,9 +128,14 @@ impl Transport for Scripted {
             Some(Fault::Refuse) => Err(Error::Network("connection refused".into())),
         }
     }
-    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+    async fn sleep(&self, ms: u64) {
         self.0.borrow_mut().sleeps.push(ms);
-        Ok(())
+    }
+    async fn cancelled(&self) -> Error {
+        if self.0.borrow().hostile.cancelled {
+            return Error::Aborted("the AbortSignal was aborted".into());
+        }
+        futures_util::future::pending().await
     }
     fn now_ms(&self) -> f64 {
         0.0
@@ -114,8 +144,10 @@ impl Transport for Scripted {
         0.5
     }
     async fn token(&self, refresh: bool) -> Result<Option<String>, Error> {
-        let mut s = self.0.borrow_mut();
-        s.tokens_asked.push(refresh);
+        self.0.borrow_mut().tokens_asked.push(refresh);
+        if self.0.borrow().hostile.hang_token {
+            return futures_util::future::pending().await;
+        }
         Ok(Some(if refresh { "fresh".into() } else { "stale-or-good".into() }))
     }
     fn can_refresh(&self) -> bool {
@@ -131,7 +163,29 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         sleeps: vec![],
         tokens_asked: vec![],
         good_token: good_token.into(),
+        hostile: Hostile::default(),
     }))
+}
+
+fn hostile(n: usize, hostile: Hostile) -> Rc<RefCell<Server>> {
+    let s = server(n, vec![], "stale-or-good");
+    s.borrow_mut().hostile = hostile;
+    s
+}
+
+/// A run's customer IDs up to its error, and the error.
+fn run_until_error(s: &Rc<RefCell<Server>>, page_size: u32, options: RunOptions, first_page: Option<u32>) -> (Vec<String>, Option<Error>) {
+    let query = CustomerQuery { page_size: Some(page_size), page: first_page, ..Default::default() };
+    let run = PageRun::new(Scripted(s.clone(), 64), config(None), options, Target::Org("d".into()), query);
+    let results = block_on(customer_stream(run).collect::<Vec<_>>());
+    let mut got = vec![];
+    for r in results {
+        match r {
+            Ok(c) => got.push(c.customer_id),
+            Err(e) => return (got, Some(e)),
+        }
+    }
+    (got, None)
 }
 
 fn config(events: Option<Rc<RefCell<Vec<AppxiteEvent>>>>) -> Rc<ClientConfig> {
@@ -241,6 +295,99 @@ fn events_report_requests_retries_and_pages() {
 fn id_batches_are_deduplicated_and_split() {
     let t = Target::ids(&["a".into(), "b".into(), "A".into(), "c".into()], 2);
     assert_eq!(t, Target::Ids(vec![vec!["a".into(), "b".into()], vec!["c".into()]]));
+}
+
+#[test]
+fn a_token_function_that_never_settles_times_out_and_a_cancelled_run_is_aborted() {
+    let s = hostile(5, Hostile { hang_token: true, ..Hostile::default() });
+    let options = RunOptions { timeout_ms: Some(300), ..RunOptions::default() };
+    let (got, err) = run_until_error(&s, 10, options, None);
+    let err = err.expect("an error");
+    assert!(got.is_empty());
+    assert_eq!(err.code(), "TIMEOUT", "{err}");
+    assert_eq!(s.borrow().tokens_asked.len(), 4, "the timeout is retried like any other");
+    assert!(s.borrow().requests.is_empty());
+    // No timeout at all, but the caller's signal: ABORTED, not a hang.
+    let s = hostile(5, Hostile { hang_token: true, cancelled: true, ..Hostile::default() });
+    let options = RunOptions { timeout_ms: None, ..RunOptions::default() };
+    assert_eq!(run_until_error(&s, 10, options, None).1.unwrap().code(), "ABORTED");
+    // Only a deadline: TIMEOUT naming deadlineMs, not retried.
+    let s = hostile(5, Hostile { hang_token: true, ..Hostile::default() });
+    let options = RunOptions { timeout_ms: None, deadline_ms: Some(1000), ..RunOptions::default() };
+    let err = run_until_error(&s, 10, options, None).1.unwrap();
+    assert!(err.code() == "TIMEOUT" && err.to_string().contains("deadlineMs"), "{err}");
+}
+
+#[test]
+fn a_body_that_stalls_times_out_and_is_fetched_again_without_repeats() {
+    let s = hostile(30, Hostile { stall_body_at: Some(200), ..Hostile::default() });
+    let options = RunOptions { timeout_ms: Some(500), ..RunOptions::default() };
+    let (got, err) = run_until_error(&s, 10, options, None);
+    assert_eq!(err.expect("an error").code(), "TIMEOUT");
+    // Records before the stall were handed out once, never again on the retries.
+    let mut unique = got.clone();
+    unique.dedup();
+    assert_eq!(got, unique);
+    assert_eq!(got, ids(got.len()));
+    assert_eq!(s.borrow().requests.len(), 4);
+}
+
+#[test]
+fn a_server_that_ignores_page_is_a_pagination_error_before_a_repeat_is_handed_out() {
+    let s = hostile(30, Hostile { ignore_page: true, ..Hostile::default() });
+    let (got, err) = run_until_error(&s, 10, RunOptions::default(), None);
+    let err = err.expect("an error");
+    assert_eq!(err.code(), "PAGINATION", "{err}");
+    assert_eq!(got, ids(10), "page 1 once, nothing of the repeated page");
+    assert_eq!(s.borrow().requests.len(), 2);
+}
+
+#[test]
+fn max_pages_caps_a_run_after_handing_out_the_pages_it_allows() {
+    let s = hostile(0, Hostile { endless: true, ..Hostile::default() });
+    let options = RunOptions { max_pages: Some(3), ..RunOptions::default() };
+    let (got, err) = run_until_error(&s, 4, options, None);
+    assert_eq!(err.expect("an error").code(), "PAGINATION");
+    assert_eq!(got.len(), 12);
+    assert_eq!(s.borrow().requests.len(), 3, "no request past maxPages");
+}
+
+#[test]
+fn the_page_number_never_wraps() {
+    let s = hostile(0, Hostile { endless: true, ..Hostile::default() });
+    let (got, err) = run_until_error(&s, 2, RunOptions::default(), Some(u32::MAX - 1));
+    let err = err.expect("an error");
+    assert_eq!(err.code(), "PAGINATION", "{err}");
+    assert_eq!(got, ["p4294967294-0", "p4294967294-1", "p4294967295-0", "p4294967295-1"]);
+    let requests = s.borrow().requests.clone();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|u| !u.contains("page=0")), "{requests:?}");
+}
+
+#[test]
+fn a_record_over_max_record_bytes_is_decode_and_not_retried() {
+    let s = server(5, vec![], "stale-or-good");
+    let options = RunOptions { max_record_bytes: 40, ..RunOptions::default() };
+    let (got, err) = run_until_error(&s, 10, options, None);
+    let err = err.expect("an error");
+    assert_eq!(err.code(), "DECODE");
+    assert!(err.to_string().contains("maxRecordBytes"), "{err}");
+    assert!(got.is_empty());
+    assert_eq!(s.borrow().requests.len(), 1, "the same server would send the same record: no retry");
+}
+
+#[test]
+fn run_options_beyond_what_timers_hold_are_refused() {
+    let ok = RunOptions { timeout_ms: Some(2_147_483_647), deadline_ms: Some(1), ..RunOptions::default() };
+    assert!(ok.validate().is_ok());
+    for bad in [
+        RunOptions { timeout_ms: Some(2_147_483_648), ..RunOptions::default() },
+        RunOptions { deadline_ms: Some(u64::MAX), ..RunOptions::default() },
+        RunOptions { max_record_bytes: 0, ..RunOptions::default() },
+        RunOptions { max_pages: Some(0), ..RunOptions::default() },
+    ] {
+        assert_eq!(bad.validate().unwrap_err().code(), "INVALID_ARGUMENT");
+    }
 }
 
 fn arb_fault() -> impl Strategy<Value = Option<Fault>> {

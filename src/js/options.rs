@@ -13,7 +13,7 @@ use crate::query::CustomerQuery;
 use crate::retry::{RetryOptions, RetryPolicy};
 
 /// Keys of the run settings accepted both by the client and per call.
-pub const RUN_KEYS: &[&str] = &["retry", "timeoutMs", "deadlineMs", "batchSize"];
+pub const RUN_KEYS: &[&str] = &["retry", "timeoutMs", "deadlineMs", "batchSize", "maxRecordBytes", "maxPages"];
 
 /// `undefined`/`null` → an empty object; a non-object → error; unknown keys → error.
 pub fn object(v: &JsValue, what: &str, allowed: &[&[&str]]) -> Result<Object, JsValue> {
@@ -112,6 +112,13 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
     if let Some(b) = whole(obj, "batchSize", 1, 1000)? {
         run.batch_size = b as usize;
     }
+    if let Some(m) = positive(obj, "maxRecordBytes")? {
+        run.max_record_bytes = usize::try_from(m).unwrap_or(usize::MAX);
+    }
+    if let Some(p) = whole(obj, "maxPages", 1, u32::MAX as u64)? {
+        run.max_pages = Some(p as u32);
+    }
+    run.validate().map_err(|e| super::errors::to_js(&e, None))?;
     Ok(run)
 }
 

@@ -53,10 +53,13 @@ impl PagerSpec {
                 // controller (a clone of the transport shares it), so one stop ends them all.
                 let transport = self.client.transport(self.signal.clone());
                 let (config, options, query) = (self.client.config.clone(), self.run, self.query.clone());
+                let started_at = js_sys::Date::now();
                 let runs: VecDeque<_> = batches
                     .iter()
                     .enumerate()
-                    .map(|(i, ids)| PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone()))
+                    .map(|(i, ids)| {
+                        PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone(), started_at)
+                    })
                     .collect();
                 Ok(Run::batched(transport, runs, self.concurrency, page_size))
             }
@@ -340,7 +343,7 @@ impl Run {
 
     fn stop(&self) {
         self.done.set(true);
-        self.transport.stop("the iteration was stopped");
+        self.transport.stop();
         if let Ok(mut slot) = self.run.try_borrow_mut() {
             if let Some(mut r) = slot.take() {
                 r.close();
@@ -446,7 +449,7 @@ impl Run {
 
     /// After the signal fired, nothing more is handed out, not even decoded records.
     fn cancelled(&self) -> Option<JsValue> {
-        self.transport.cancelled().filter(|e| matches!(e, Error::Aborted(_)) && !self.done.get()).map(|e| self.error(&e))
+        self.transport.cancelled_now().filter(|e| matches!(e, Error::Aborted(_)) && !self.done.get()).map(|e| self.error(&e))
     }
 
     /// The rest of the decoded batch (fetching the next one if it is used up), or `undefined`.

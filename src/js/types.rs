@@ -9,7 +9,7 @@ const TS_TYPES: &'static str = r#"
 export type AppxiteErrorCode =
   | "INVALID_ARGUMENT" | "MISSING_REFERER" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND"
   | "MIXED_PLATFORM" | "BAD_REQUEST" | "RATE_LIMITED" | "HTTP" | "NETWORK" | "DECODE"
-  | "TIMEOUT" | "ABORTED";
+  | "TIMEOUT" | "ABORTED" | "PAGINATION" | "REDIRECT";
 
 /** What every promise of this package rejects with (a real `Error`). */
 export interface AppxiteError extends Error {
@@ -29,12 +29,20 @@ export interface AppxiteError extends Error {
 export interface RunSettings {
   /** `false` turns retries off. Default `{ maxRetries: 3 }`. */
   retry?: false | RetryOptions;
-  /** Per attempt, from request to last byte. Default 60000. */
+  /**
+   * Per attempt: how long the SDK may wait for the server (token, headers, body), 1 to
+   * 2147483647 ms. Time spent waiting for your code to ask for the next customer does not
+   * count. Default 60000.
+   */
   timeoutMs?: number;
-  /** For a whole run (all pages and retries). Default: none. */
+  /** For a whole run, wall time: all pages, retries and your own processing. Default: none. */
   deadlineMs?: number;
   /** IDs per POST request in `customersByIds`. Default 100, at most 1000. */
   batchSize?: number;
+  /** The largest customer record accepted, in bytes (`DECODE` beyond it). Default 33554432 (32 MiB). */
+  maxRecordBytes?: number;
+  /** The most pages one run may request (`PAGINATION` beyond it). Default: no cap. */
+  maxPages?: number;
 }
 
 export interface AppxiteClientOptions extends RunSettings {

@@ -2,14 +2,17 @@
 //! cancellation — for browsers, Cloudflare Workers and Node alike (only globals all three
 //! have: `fetch`, `setTimeout`, `AbortController`).
 //!
-//! Cancellation follows reqwest's abort guard: every attempt owns an `AbortController` and
-//! its timeout in an [`AttemptGuard`] that the body keeps alive; dropping it (end of body,
-//! early return, `break` in the caller's loop) clears the timer, removes the listeners and
-//! aborts the request. The abort and resolve callbacks are JS functions (`bind`), not Rust
-//! closures; the one closure, the timeout's, is dropped only after its timer is cleared.
+//! Cancellation follows reqwest's abort guard: every attempt owns an `AbortController` in an
+//! [`AttemptGuard`] that the `send` future and then the body keep alive; dropping it (end of
+//! body, a lost race in the pager, `break` in the caller's loop) aborts the request. The
+//! pager races every wait against [`Transport::cancelled`], which one listener per run on
+//! the caller's signal wakes ([`RunSignal`]).
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -19,6 +22,7 @@ use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStr
 
 use super::{HttpRequest, ResponseBody, ResponseHead, Transport};
 use crate::error::{scrub, Error};
+use crate::pager::MAX_TIMER_MS;
 
 #[wasm_bindgen]
 extern "C" {
@@ -50,17 +54,82 @@ pub enum TokenSource {
     Function(Function),
 }
 
+/// Whether a run has been cancelled — by the caller's signal or by `stop` — and the tasks
+/// to wake when it is. One "abort" listener on the caller's signal per run, however many
+/// requests, waits and batches the run has at once.
+pub struct RunSignal {
+    caller: Option<AbortSignal>,
+    stopped: Cell<bool>,
+    wakers: RefCell<Vec<Waker>>,
+    /// The listener on `caller`; removed when the run is dropped.
+    listener: Option<Closure<dyn FnMut()>>,
+}
+
+impl RunSignal {
+    fn new(caller: Option<AbortSignal>) -> Rc<RunSignal> {
+        Rc::new_cyclic(|me: &Weak<RunSignal>| {
+            let listener = caller.as_ref().map(|signal| {
+                let me = me.clone();
+                let wake = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(me) = me.upgrade() {
+                        me.wake_all();
+                    }
+                });
+                let _ = signal.add_event_listener_with_callback("abort", wake.as_ref().unchecked_ref());
+                wake
+            });
+            RunSignal { caller, stopped: Cell::new(false), wakers: RefCell::new(Vec::new()), listener }
+        })
+    }
+
+    fn wake_all(&self) {
+        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// `ABORTED` once the caller's signal fired or the run was stopped.
+    fn error(&self) -> Option<Error> {
+        if let Some(s) = self.caller.as_ref().filter(|s| s.aborted()) {
+            return Some(Error::Aborted(reason_text(&s.reason(), "the AbortSignal was aborted")));
+        }
+        self.stopped.get().then(|| Error::Aborted("the iteration was stopped".into()))
+    }
+}
+
+impl Drop for RunSignal {
+    fn drop(&mut self) {
+        if let (Some(signal), Some(listener)) = (&self.caller, &self.listener) {
+            let _ = signal.remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// Resolves with `ABORTED` when the run's [`RunSignal`] fires.
+struct Cancelled(Rc<RunSignal>);
+
+impl Future for Cancelled {
+    type Output = Error;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Error> {
+        if let Some(e) = self.0.error() {
+            return Poll::Ready(e);
+        }
+        let mut wakers = self.0.wakers.borrow_mut();
+        // One entry per task (a run's batches may wait at once in separate tasks).
+        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
 /// `fetch`-based [`Transport`] for one run.
 #[derive(Clone)]
 pub struct FetchTransport {
     fetch: Function,
     token: TokenSource,
-    /// The caller's signal.
-    signal: Option<AbortSignal>,
-    /// The run's own controller: aborted when the caller stops iterating.
-    stop: AbortController,
-    /// `stop.signal`, kept: it is checked before every customer is handed out.
-    stop_signal: AbortSignal,
+    signal: Rc<RunSignal>,
     /// Values never to show in an error (token, subscription key).
     secrets: Rc<Vec<String>>,
 }
@@ -68,10 +137,7 @@ pub struct FetchTransport {
 impl FetchTransport {
     /// A transport calling `fetch` (the caller's or `globalThis.fetch`).
     pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Rc<Vec<String>>) -> Self {
-        // AbortController exists in every supported runtime (checked at client construction).
-        let stop = AbortController::new().unwrap_or_else(|_| unreachable!());
-        let stop_signal = stop.signal();
-        FetchTransport { fetch, token, signal, stop, stop_signal, secrets }
+        FetchTransport { fetch, token, signal: RunSignal::new(signal), secrets }
     }
 
     /// `globalThis.fetch`, bound to `globalThis` (browsers throw "Illegal invocation" otherwise).
@@ -81,49 +147,31 @@ impl FetchTransport {
         Some(f.bind0(&global))
     }
 
-    /// Stop the run: aborts the request in flight and any wait, at once.
-    pub fn stop(&self, reason: &str) {
-        self.stop.abort_with_reason(&JsValue::from_str(reason));
+    /// Stop the run: the request in flight and any wait end at once.
+    pub fn stop(&self) {
+        self.signal.stopped.set(true);
+        self.signal.wake_all();
     }
 
     /// The caller's signal.
     pub fn signal(&self) -> Option<&AbortSignal> {
-        self.signal.as_ref()
+        self.signal.caller.as_ref()
     }
 
-    /// The caller's signal, if it has fired.
+    /// The caller's signal's reason, if it has fired.
     pub fn caller_abort_reason(&self) -> Option<JsValue> {
-        self.signal.as_ref().filter(|s| s.aborted()).map(|s| s.reason())
+        self.signal().filter(|s| s.aborted()).map(|s| s.reason())
     }
 
     /// `ABORTED` once the caller's signal fired or the run was stopped.
-    pub fn cancelled(&self) -> Option<Error> {
-        if let Some(s) = self.signal.as_ref().filter(|s| s.aborted()) {
-            return Some(Error::Aborted(reason_text(&s.reason(), "the AbortSignal was aborted")));
-        }
-        if self.stop_signal.aborted() {
-            return Some(Error::Aborted("the iteration was stopped".into()));
-        }
-        None
-    }
-
-    /// `callback` called when the caller's signal fires or the run is stopped, until the
-    /// returned listener is dropped.
-    fn on_abort(&self, callback: Function) -> AbortListener {
-        let signals: Vec<AbortSignal> = self.signal.iter().cloned().chain(std::iter::once(self.stop_signal.clone())).collect();
-        for s in &signals {
-            let _ = s.add_event_listener_with_callback("abort", &callback);
-        }
-        AbortListener { callback, signals }
+    pub fn cancelled_now(&self) -> Option<Error> {
+        self.signal.error()
     }
 
     /// Turn a rejection from fetch or a body read into an error.
-    fn classify(&self, thrown: JsValue, timed_out: bool) -> Error {
-        if let Some(e) = self.cancelled() {
+    fn classify(&self, thrown: JsValue) -> Error {
+        if let Some(e) = self.cancelled_now() {
             return e;
-        }
-        if timed_out {
-            return Error::Timeout("the attempt took longer than timeoutMs".into());
         }
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         Error::Network(scrub(&reason_text(&thrown, "fetch failed"), &secrets))
@@ -149,38 +197,14 @@ fn reason_text(v: &JsValue, fallback: &str) -> String {
     }
 }
 
-/// An "abort" listener on the run's signals, removed when dropped.
-struct AbortListener {
-    callback: Function,
-    signals: Vec<AbortSignal>,
-}
-
-impl Drop for AbortListener {
-    fn drop(&mut self) {
-        for s in &self.signals {
-            let _ = s.remove_event_listener_with_callback("abort", &self.callback);
-        }
-    }
-}
-
-/// Owns one attempt's controller, timer and listeners; releases all of them when dropped.
+/// Owns one attempt's controller: dropping it (the body is done, or the pager dropped the
+/// `send` future or the body after a lost race) aborts the request and its body stream.
 struct AttemptGuard {
     controller: AbortController,
-    /// Aborts `controller` when the run's signals fire; its callback is `controller.abort`.
-    listener: AbortListener,
-    timer: Option<JsValue>,
-    timed_out: Rc<Cell<bool>>,
-    /// Dropped only after the timer is cleared (field order: `Drop::drop` runs first).
-    on_timeout: Option<Closure<dyn FnMut()>>,
 }
 
 impl Drop for AttemptGuard {
     fn drop(&mut self) {
-        if let Some(t) = self.timer.take() {
-            clear_timeout(&t);
-        }
-        // Ends the request and its body stream if they are still open. (The listener is
-        // removed when the fields are dropped, right after.)
         self.controller.abort();
     }
 }
@@ -252,15 +276,14 @@ impl BodyReader {
 pub struct FetchBody {
     reader: Option<BodyReader>,
     transport: FetchTransport,
-    guard: AttemptGuard,
+    /// Kept alive with the body: dropping the body ends the request.
+    _guard: AttemptGuard,
 }
 
 impl ResponseBody for FetchBody {
     async fn read_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
         let Some(reader) = &mut self.reader else { return Ok(false) };
-        let result = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| self.transport.classify(e, self.guard.timed_out.get()))?;
+        let result = JsFuture::from(reader.read()).await.map_err(|e| self.transport.classify(e))?;
         let (value, done) = RESULT_KEYS.with(|(v, d)| (Reflect::get(&result, v), Reflect::get(&result, d)));
         if done.map(|d| d.is_truthy()).unwrap_or(true) {
             self.reader = None;
@@ -274,7 +297,8 @@ impl ResponseBody for FetchBody {
             reader.after_read(&value);
         }
         let len = value.length() as usize;
-        out.reserve(len);
+        // Fallible: running out of wasm memory is an error of this run, not a trap.
+        out.try_reserve(len).map_err(|_| Error::Decode("out of memory for the response body".into()))?;
         // SAFETY: `reserve` made room for `len` more bytes, and `raw_copy_to_ptr` writes
         // exactly `len` bytes there before `set_len` exposes them (no zero-fill pass).
         unsafe {
@@ -288,30 +312,12 @@ impl ResponseBody for FetchBody {
 impl Transport for FetchTransport {
     type Body = FetchBody;
 
-    async fn send(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<(ResponseHead, FetchBody), Error> {
-        if let Some(e) = self.cancelled() {
+    async fn send(&self, request: &HttpRequest) -> Result<(ResponseHead, FetchBody), Error> {
+        if let Some(e) = self.cancelled_now() {
             return Err(e);
         }
         let controller = AbortController::new().map_err(|_| Error::Network("AbortController is missing".into()))?;
-        let abort_fn: Function = Reflect::get(&controller, &"abort".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok())
-            .ok_or_else(|| Error::Network("AbortController.abort is missing".into()))?
-            .bind0(&controller);
-        let timed_out = Rc::new(Cell::new(false));
-        let listener = self.on_abort(abort_fn);
-        let mut guard = AttemptGuard { controller, listener, timer: None, timed_out: timed_out.clone(), on_timeout: None };
-        if let Some(ms) = timeout_ms {
-            // The timer aborts the attempt; the flag tells a timeout from a cancellation.
-            let (flag, abort) = (timed_out.clone(), guard.listener.callback.clone());
-            let on_timeout = Closure::<dyn FnMut()>::new(move || {
-                flag.set(true);
-                let _ = abort.call0(&JsValue::UNDEFINED);
-            });
-            guard.timer = Some(set_timeout(on_timeout.as_ref().unchecked_ref(), ms as f64));
-            guard.on_timeout = Some(on_timeout);
-        }
-
+        let guard = AttemptGuard { controller };
         let headers = Headers::new().map_err(|_| Error::Network("Headers is missing".into()))?;
         for (k, v) in &request.headers {
             headers
@@ -323,50 +329,62 @@ impl Transport for FetchTransport {
         init.set_method(request.method.as_str());
         init.set_headers(&headers);
         init.set_signal(Some(&guard.controller.signal()));
+        // Never follow a redirect: the runtimes strip only Authorization from a cross-origin
+        // redirect, and would send the subscription key and the POST body on.
+        let _ = Reflect::set(&init, &"redirect".into(), &"manual".into());
         if let Some(body) = &request.body {
             init.set_body(&JsValue::from_str(body));
         }
         let promise = self
             .fetch
             .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
-            .map_err(|e| self.classify(e, false))?;
+            .map_err(|e| self.classify(e))?;
         let response: Response = JsFuture::from(Promise::resolve(&promise))
             .await
-            .map_err(|e| self.classify(e, timed_out.get()))?
+            .map_err(|e| self.classify(e))?
             .dyn_into()
             .map_err(|_| Error::Network("fetch did not return a Response".into()))?;
-        let head = ResponseHead {
-            status: response.status(),
-            retry_after: response.headers().get("retry-after").ok().flatten(),
-        };
+        let status = response.status();
+        let opaque = Reflect::get(&response, &"type".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("opaqueredirect");
+        if opaque || (300..400).contains(&status) {
+            return Err(Error::Redirect {
+                status: (!opaque).then_some(status),
+                message: "the server answered with a redirect, which is not followed (credentials and request bodies \
+                          stay with baseUrl): set baseUrl to where the API really is"
+                    .into(),
+            });
+        }
+        let head = ResponseHead { status, retry_after: response.headers().get("retry-after").ok().flatten() };
         let reader = response.body().map(BodyReader::new);
-        Ok((head, FetchBody { reader, transport: self.clone(), guard }))
+        Ok((head, FetchBody { reader, transport: self.clone(), _guard: guard }))
     }
 
-    async fn sleep(&self, ms: u64) -> Result<(), Error> {
-        if let Some(e) = self.cancelled() {
-            return Err(e);
-        }
-        let mut resolve: Option<Function> = None;
-        let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
-        let resolve = resolve.expect("the Promise executor runs synchronously");
-        /// The timer and the abort listener both resolve the wait; dropped, both are gone.
-        struct SleepGuard {
-            timer: JsValue,
-            _listener: AbortListener,
-        }
-        impl Drop for SleepGuard {
-            fn drop(&mut self) {
-                clear_timeout(&self.timer);
+    async fn sleep(&self, ms: u64) {
+        // JS timers hold at most 2^31 − 1 ms (a longer delay fires at once): wait in steps.
+        let mut left = ms;
+        loop {
+            let step = left.min(MAX_TIMER_MS);
+            let mut resolve: Option<Function> = None;
+            let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
+            let resolve = resolve.unwrap_or_else(|| unreachable!("the Promise executor runs synchronously"));
+            /// Clears the timer if the wait is dropped before it fires.
+            struct TimerGuard(JsValue);
+            impl Drop for TimerGuard {
+                fn drop(&mut self) {
+                    clear_timeout(&self.0);
+                }
+            }
+            let _timer = TimerGuard(set_timeout(&resolve, step as f64));
+            let _ = JsFuture::from(promise).await;
+            left -= step;
+            if left == 0 {
+                return;
             }
         }
-        let guard = SleepGuard { timer: set_timeout(&resolve, ms as f64), _listener: self.on_abort(resolve) };
-        let _ = JsFuture::from(promise).await;
-        drop(guard);
-        match self.cancelled() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+    }
+
+    async fn cancelled(&self) -> Error {
+        Cancelled(self.signal.clone()).await
     }
 
     fn now_ms(&self) -> f64 {

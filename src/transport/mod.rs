@@ -56,15 +56,23 @@ pub trait ResponseBody {
 }
 
 /// The runtime services of one pager run.
+///
+/// None of these waits bounds itself: the pager races every one of them against
+/// [`cancelled`](Transport::cancelled), the attempt timer and the deadline, and drops the
+/// loser. Dropping a `send` future or a body must therefore end the request (the wasm
+/// transport aborts it in `Drop`).
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     /// The streamed body type.
     type Body: ResponseBody;
-    /// Send a request; `timeout_ms` bounds the attempt from request to last body byte.
-    /// Fails with `ABORTED` when the run is cancelled, `TIMEOUT`, or `NETWORK`.
-    async fn send(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<(ResponseHead, Self::Body), Error>;
-    /// Wait `ms`, or fail with `ABORTED` as soon as the run is cancelled.
-    async fn sleep(&self, ms: u64) -> Result<(), Error>;
+    /// Send a request. Fails with `NETWORK` (or `REDIRECT`: redirects are never followed).
+    async fn send(&self, request: &HttpRequest) -> Result<(ResponseHead, Self::Body), Error>;
+    /// Resolve after `ms` milliseconds (any value: the wasm transport splits what its
+    /// timers cannot hold).
+    async fn sleep(&self, ms: u64);
+    /// Resolve with `ABORTED` once the caller's signal fires or the run is stopped; never
+    /// otherwise.
+    async fn cancelled(&self) -> Error;
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> f64;
     /// Uniform in `[0, 1)`, for backoff jitter.
