@@ -34,6 +34,8 @@ struct Writer {
     closed: bool,
     cut: Option<Cut>,
     started: Instant,
+    /// When the client last took a chunk (hyper asks for the next one only then).
+    last_taken: Instant,
     in_flight: InFlight,
 }
 
@@ -62,6 +64,7 @@ pub fn customer_stream(
         closed: false,
         cut,
         started: Instant::now(),
+        last_taken: Instant::now(),
         in_flight,
     };
     stream::unfold(Step::Writing(Box::new(w)), |step| async move {
@@ -72,6 +75,14 @@ pub fn customer_stream(
             }
             Step::Done => return None,
         };
+        if let Some(ms) = w.state.config.idle_cut_ms {
+            // hyper polls for the next chunk only once the last one left for the socket, so
+            // a long gap means the client stopped reading: cut it, as a proxy would.
+            if w.last_taken.elapsed() > Duration::from_millis(ms) {
+                w.state.stats.idle_cuts.fetch_add(1, Ordering::Relaxed);
+                return Some((Err(std::io::Error::other("idle connection cut")), Step::Done));
+            }
+        }
         let bandwidth = w.state.config.bandwidth;
         let size = if bandwidth.is_some() { PACED_CHUNK } else { CHUNK };
         let mut chunk = w.fill(size)?;
@@ -94,6 +105,7 @@ pub fn customer_stream(
             }
         }
         w.sent += chunk.len() as u64;
+        w.last_taken = Instant::now();
         w.state.stats.bytes_served.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         Some((Ok(Bytes::from(chunk)), Step::Writing(w)))
     })

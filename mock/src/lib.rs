@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -49,6 +50,9 @@ pub struct Config {
     pub bandwidth: Option<u64>,
     /// The largest POST body, in organization IDs.
     pub max_ids: usize,
+    /// Cut a response whose client has not taken more of its body for this long (what a
+    /// proxy or load balancer does to an idle connection); `None` = never.
+    pub idle_cut_ms: Option<u64>,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             latency_ms: 0,
             bandwidth: None,
             max_ids: 1000,
+            idle_cut_ms: None,
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct Stats {
     pub in_flight: AtomicU64,
     pub customers_served: AtomicU64,
     pub bytes_served: AtomicU64,
+    /// Bodies cut because the client stopped reading for longer than `--idle-cut-ms`.
+    pub idle_cuts: AtomicU64,
     by_status: Mutex<BTreeMap<u16, u64>>,
     /// The last API requests, newest last (see [`RequestLog`]).
     recent: Mutex<std::collections::VecDeque<RequestLog>>,
@@ -162,7 +169,8 @@ pub fn app(config: Config) -> (Router, SharedState) {
         .route("/__mock/requests", get(recent_requests))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(refuse_long_urls));
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -177,6 +185,21 @@ pub fn app(config: Config) -> (Router, SharedState) {
     (api.layer(cors), state)
 }
 
+/// The longest request target accepted, as gateways cap it (hyper's own cap, ~64 KiB,
+/// answers with an empty 414 that is not the API's error shape).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+/// The largest POST body read: 1000 UUIDs in JSON are ~40 KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+async fn refuse_long_urls(request: Request, next: axum::middleware::Next) -> Response {
+    let len = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URL_BYTES {
+        return ApiError::new(StatusCode::URI_TOO_LONG, format!("The request URL is longer than {MAX_URL_BYTES} bytes."))
+            .into_response();
+    }
+    next.run(request).await
+}
+
 async fn not_found() -> Response {
     ApiError::new(StatusCode::NOT_FOUND, "Resource not found.").into_response()
 }
@@ -187,14 +210,18 @@ async fn method_not_allowed() -> Response {
 
 async fn get_details(
     State(state): State<SharedState>,
-    Path(org_id): Path<String>,
+    org_id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let guard = InFlight::new(&state.stats);
-    log_request(&state, "GET", &format!("/distis/organizations/details/{org_id}"), query.as_deref(), &headers, None);
+    // A segment that is not UTF-8 once percent-decoded: axum's own answer is text/plain.
+    let org_id = org_id.map(|Path(id)| id);
+    let shown = org_id.as_deref().unwrap_or("(not UTF-8)");
+    log_request(&state, "GET", &format!("/distis/organizations/details/{shown}"), query.as_deref(), &headers, None);
     let result = async {
         gateway::admit(&state, &headers)?;
+        let org_id = org_id.map_err(|_| ApiError::bad_request("The organization ID in the path is not valid UTF-8."))?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
         check_uuid(&org_id)?;
         let org = state.data.org(&org_id).ok_or_else(|| unknown_org(&org_id))?;
@@ -209,13 +236,21 @@ async fn post_details(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let guard = InFlight::new(&state.stats);
-    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
-    log_request(&state, "POST", "/distis/organizations/details", query.as_deref(), &headers, Some(text));
+    // Credentials first, then the body: an unauthenticated caller cannot make the gateway
+    // buffer anything, and a body over the limit is the API's 413, not axum's text/plain.
+    let body = match gateway::admit(&state, &headers) {
+        Ok(()) => axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("The request body is larger than {MAX_BODY_BYTES} bytes."))
+        }),
+        Err(e) => Err(e),
+    };
+    let text = body.as_ref().ok().map(|b: &Bytes| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned());
+    log_request(&state, "POST", "/distis/organizations/details", query.as_deref(), &headers, text);
     let result = async {
-        gateway::admit(&state, &headers)?;
+        let body = body?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
         let ids = parse_id_list(&body, state.config.max_ids)?;
         let mut platform = None;
@@ -463,8 +498,26 @@ async fn stats(State(state): State<SharedState>) -> Response {
         "inFlight": s.in_flight.load(Ordering::SeqCst),
         "customersServed": s.customers_served.load(Ordering::SeqCst),
         "bytesServed": s.bytes_served.load(Ordering::SeqCst),
+        "idleCuts": s.idle_cuts.load(Ordering::SeqCst),
         "byStatus": s.by_status.lock().unwrap().clone(),
         "faults": s.by_fault.lock().unwrap().clone(),
     }))
     .into_response()
+}
+
+/// Serve `router` on `listener` like `axum::serve`, plus what a gateway does and axum::serve
+/// does not: a client that has not sent its whole request head within `header_timeout` is
+/// disconnected (hyper's header read timeout needs a timer, which axum::serve never sets).
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, header_timeout: Duration) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let service = TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
 }

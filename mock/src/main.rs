@@ -38,6 +38,13 @@ struct Args {
     /// Stream response bodies at this many bytes per second.
     #[arg(long)]
     bandwidth: Option<u64>,
+    /// Cut a response body whose client has taken nothing of it for this long (as proxies
+    /// cut idle connections).
+    #[arg(long)]
+    idle_cut_ms: Option<u64>,
+    /// Disconnect a client that has not sent its whole request head within this time.
+    #[arg(long, default_value_t = 10_000)]
+    header_timeout_ms: u64,
     /// Serve this folder as static files on --www-port (the demo page).
     #[arg(long)]
     www: Option<std::path::PathBuf>,
@@ -62,6 +69,7 @@ async fn main() {
         chaos: args.chaos,
         latency_ms: args.latency_ms,
         bandwidth: args.bandwidth.filter(|b| *b > 0),
+        idle_cut_ms: args.idle_cut_ms.filter(|ms| *ms > 0),
         ..Config::default()
     };
     let (router, state) = app(config);
@@ -85,12 +93,11 @@ async fn main() {
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .expect("server error");
+    let header_timeout = std::time::Duration::from_millis(args.header_timeout_ms.max(1));
+    tokio::select! {
+        _ = appxite_mock::serve(listener, router, header_timeout) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }
 
 async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {

@@ -17,7 +17,7 @@ async fn start(config: Config) -> Mock {
     let (router, _state) = app(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(appxite_mock::serve(listener, router, std::time::Duration::from_millis(500)));
     let url = format!("http://{addr}");
     let http = Client::new();
     let orgs: Value = http.get(format!("{url}/__mock/orgs")).send().await.unwrap().json().await.unwrap();
@@ -299,4 +299,65 @@ async fn chaos_is_deterministic_and_clean_requests_are_exact() {
     assert!(seen_fault);
     let stats: Value = a.http.get(format!("{}/__mock/stats", a.url)).send().await.unwrap().json().await.unwrap();
     assert!(stats["faults"].as_object().unwrap().len() >= 3, "{stats}");
+}
+
+/// Every error is in the API's JSON shape, including those the HTTP layer would answer on its
+/// own, and credentials are checked before a body is read.
+#[tokio::test]
+async fn errors_from_the_http_layer_keep_the_json_shape() {
+    let m = start(small()).await;
+    let is_api_error = |status: StatusCode, body: &Value, headers: &reqwest::header::HeaderMap, want: u16| {
+        assert_eq!(status.as_u16(), want, "{body}");
+        assert_eq!(body["statusCode"], want, "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        assert!(headers[reqwest::header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
+    };
+    // A path segment that is not UTF-8.
+    let (status, body, headers) = m.call(Method::GET, "/distis/organizations/details/%FF%FE", None, &[]).await;
+    is_api_error(status, &body, &headers, 400);
+    // An over-long URL.
+    let long = format!("/distis/organizations/details/x?pad={}", "a".repeat(10_000));
+    let (status, body, headers) = m.call(Method::GET, &long, None, &[]).await;
+    is_api_error(status, &body, &headers, 414);
+    // An over-large body: 413 with credentials, but 401 without them (auth before the body).
+    let big = format!("[{}]", vec!["\"00000000-0000-0000-0000-000000000000\""; 8000].join(","));
+    let (status, body, headers) = m.call(Method::POST, "/distis/organizations/details", Some(&big), &[]).await;
+    is_api_error(status, &body, &headers, 413);
+    let res = m
+        .http
+        .post(format!("{}/distis/organizations/details", m.url))
+        .header("X-Referer", "https://portal.example")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    is_api_error(status, &body, &headers, 401);
+}
+
+/// A client that trickles its request head is disconnected (here after 500 ms), not kept
+/// forever; the test is bounded by its own 5 s timeout.
+#[tokio::test]
+async fn a_client_trickling_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let m = start(small()).await;
+    let addr = m.url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(b"GET /__mock/stats HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            // Keep trickling a header byte now and then; the server must still hang up.
+            let _ = socket.write_all(b"X").await;
+            match tokio::time::timeout(std::time::Duration::from_millis(100), socket.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was still open after 5 s");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
 }
