@@ -212,13 +212,14 @@ async fn get_details(
     State(state): State<SharedState>,
     org_id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
     let guard = InFlight::new(&state.stats);
     // A segment that is not UTF-8 once percent-decoded: axum's own answer is text/plain.
     let org_id = org_id.map(|Path(id)| id);
-    let shown = org_id.as_deref().unwrap_or("(not UTF-8)");
-    log_request(&state, "GET", &format!("/distis/organizations/details/{shown}"), query.as_deref(), &headers, None);
+    // The path as sent (still percent-encoded), so tests see exactly what a client asked for.
+    log_request(&state, "GET", uri.path(), query.as_deref(), &headers, None);
     let result = async {
         gateway::admit(&state, &headers)?;
         let org_id = org_id.map_err(|_| ApiError::bad_request("The organization ID in the path is not valid UTF-8."))?;
