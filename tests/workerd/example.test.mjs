@@ -40,6 +40,12 @@ test("status filter and errors before the first line get a real status code", as
   assert.equal(missing.status, 404);
   assert.equal((await missing.json()).error.code, "NOT_FOUND");
   assert.equal((await mf.dispatchFetch(`http://w/customers.ndjson?org=${d.id}&include=everything`)).status, 400);
+  // Only an organization ID goes into the authenticated request: no dot segments, no paths.
+  for (const org of ["..", ".", "../../__mock/stats", `${d.id}/..`]) {
+    const res = await mf.dispatchFetch(`http://w/customers.ndjson?org=${encodeURIComponent(org)}`);
+    assert.equal(res.status, 400, org);
+    assert.match((await res.json()).error, /organization ID/);
+  }
 });
 
 // Reads the example's response inside workerd (no sockets in between to buffer it), pausing

@@ -13,6 +13,9 @@ const INCLUDES = {
   industries: "includeIndustries",
 };
 const STATUSES = ["New", "Active", "Suspended"];
+// Organization IDs are GUIDs. Checked here, before the ID reaches the SDK: anyone can call
+// this Worker, and only what is an organization ID may go into an authenticated request.
+const ORG_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function json(status, body) {
   return Response.json(body, { status });
@@ -31,6 +34,7 @@ export default {
 
     const org = url.searchParams.get("org");
     if (!org) return json(400, { error: "org is required" });
+    if (!ORG_ID.test(org)) return json(400, { error: "org must be an organization ID (a GUID)" });
     const query = { signal: request.signal };
     const status = url.searchParams.get("status");
     if (status) {

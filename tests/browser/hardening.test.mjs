@@ -1,0 +1,28 @@
+// A slow consumer, a stuck token function and a fetch that ignores its signal, in Chromium.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { slowConsumerScenario } from "../shared/slow-consumer-scenario.js";
+import { checkSlowConsumer } from "../shared/slow-consumer-check.mjs";
+import { startMock } from "../node/mock.mjs";
+import { launch } from "./chromium.mjs";
+
+const mock = await startMock(["--www", "www", "--www-port", "0"]);
+const browser = await launch();
+after(async () => {
+  await browser.close();
+  await mock.stop();
+});
+
+test("slow consumer, stuck token, deaf fetch (Chromium)", { timeout: 60_000 }, async () => {
+  const org = mock.distributors[0];
+  const page = await browser.newPage();
+  await page.goto(`${mock.www}?api=${mock.url}`);
+  const results = await page.evaluate(
+    async ([source, cfg]) => {
+      const { AppxiteClient } = await import("appxite-customers");
+      return new Function(`return (${source})`)()(AppxiteClient, cfg);
+    },
+    [slowConsumerScenario.toString(), { url: mock.url, referer: new URL(mock.www).origin, org: org.id }],
+  );
+  checkSlowConsumer(assert, "chromium", results, org.customerCount);
+});
