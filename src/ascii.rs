@@ -7,6 +7,8 @@
 //! Non-ASCII bytes can only sit inside JSON strings (anywhere else the text is invalid and
 //! stays invalid), and an escape sequence is all ASCII, so no escape is ever split.
 
+use crate::json::{unicode_escape, HIGHS};
+
 /// The bytes are not valid UTF-8.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NotUtf8;
@@ -39,25 +41,12 @@ pub fn escape_non_ascii(bytes: &[u8], out: &mut Vec<u8>) -> Result<bool, NotUtf8
     Ok(true)
 }
 
-/// `\uXXXX` (lowercase hex) for one UTF-16 code unit.
-pub(crate) fn unicode_escape(unit: u32) -> [u8; 6] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    [
-        b'\\',
-        b'u',
-        HEX[(unit >> 12 & 0xF) as usize],
-        HEX[(unit >> 8 & 0xF) as usize],
-        HEX[(unit >> 4 & 0xF) as usize],
-        HEX[(unit & 0xF) as usize],
-    ]
-}
-
 /// The index of the first byte ≥ 0x80 at or after `from`, eight bytes at a time.
 fn first_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while i + 8 <= bytes.len() {
         let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-        let high = word & crate::scan::HIGHS;
+        let high = word & HIGHS;
         if high != 0 {
             return Some(i + (high.trailing_zeros() / 8) as usize);
         }

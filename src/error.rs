@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::json::find_str;
+
 /// An SDK error: what went wrong, with a stable [`code`](Error::code). In every variant,
 /// `status` is the HTTP status and `message` the server's message (scrubbed of secrets).
 #[allow(missing_docs)] // the fields are documented once, above
@@ -70,9 +72,11 @@ impl Error {
         }
     }
 
-    /// The HTTP status, for errors that came with a response.
+    /// The HTTP status, for errors that came with a response; `None` for the others (an
+    /// `UNAUTHORIZED` from a failing token function has no response, so its status is 0).
     pub fn status(&self) -> Option<u16> {
         match self {
+            Error::Unauthorized { status: 0, .. } => None,
             Error::Unauthorized { status, .. }
             | Error::Forbidden { status, .. }
             | Error::NotFound { status, .. }
@@ -110,16 +114,6 @@ impl Error {
 fn is_mixed_platform(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     find_str(&m, "mixed platform").is_some() || find_str(&m, "different platforms").is_some()
-}
-
-/// `haystack.find(needle)` by plain byte comparison. std's `&str` pattern search (Two-Way)
-/// is faster on long texts but costs ~2 KB of wasm; these texts are short error messages.
-pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
-        return Some(0);
-    }
-    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| &h[i..i + n.len()] == n)
 }
 
 impl fmt::Display for Error {
@@ -211,6 +205,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_response_means_no_status() {
+        assert_eq!(Error::Unauthorized { status: 0, message: String::new() }.status(), None);
+        assert_eq!(Error::Unauthorized { status: 401, message: String::new() }.status(), Some(401));
+        assert_eq!(Error::Network("x".into()).status(), None);
+        assert_eq!(Error::Redirect { status: None, message: String::new() }.status(), None);
+    }
+
+    #[test]
     fn statuses_map_to_codes() {
         let c = |s, m: &str| Error::from_status(s, m.into(), None).code();
         assert_eq!(c(400, "Mixed Platform Data: no"), "MIXED_PLATFORM");
@@ -220,13 +222,6 @@ mod tests {
         assert_eq!(c(404, ""), "NOT_FOUND");
         assert_eq!(c(429, ""), "RATE_LIMITED");
         assert_eq!(c(502, ""), "HTTP");
-    }
-
-    #[test]
-    fn byte_search_matches_std() {
-        for (h, n) in [("abc", "c"), ("abc", "abcd"), ("", "a"), ("aaa", "aa"), ("x\"message\":", "\"message\""), ("é://", "://")] {
-            assert_eq!(find_str(h, n), h.find(n), "{h} {n}");
-        }
     }
 
     #[test]
@@ -242,76 +237,5 @@ mod tests {
         assert_eq!(scrub("?subscription-key=abc&key=def", &[]), "?subscription-key=[redacted]&key=[redacted]");
         assert_eq!(scrub("token=", &["ключ-секрет"]), "token=");
         assert_eq!(scrub("x ключ-секрет y", &["ключ-секрет"]), "x [redacted] y");
-    }
-}
-
-/// The `"message"` (or `"error": {"message"}`) string of a JSON error body, without a JSON
-/// parser (keeps the wasm small): finds the key and decodes the string literal after it.
-pub fn json_message(body: &str) -> Option<String> {
-    let mut rest = body;
-    while let Some(i) = find_str(rest, "\"message\"") {
-        rest = rest.get(i + 9..)?;
-        let after = rest.trim_start();
-        if let Some(value) = after.strip_prefix(':') {
-            if let Some(s) = json_string_literal(value.trim_start()) {
-                return Some(s);
-            }
-        }
-    }
-    None
-}
-
-/// Decode the JSON string literal at the start of `s`.
-fn json_string_literal(s: &str) -> Option<String> {
-    let mut chars = s.strip_prefix('"')?.chars();
-    let mut out = String::new();
-    loop {
-        match chars.next()? {
-            '"' => return Some(out),
-            '\\' => match chars.next()? {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                'b' => out.push('\u{8}'),
-                'f' => out.push('\u{c}'),
-                'u' => {
-                    let hex: String = chars.by_ref().take(4).collect();
-                    let code = u32::from_str_radix(&hex, 16).ok()?;
-                    out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                }
-                c => out.push(c),
-            },
-            c => out.push(c),
-        }
-    }
-}
-
-/// `s` as a JSON string literal.
-pub fn json_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.extend(crate::ascii::unicode_escape(c as u32).map(char::from)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod json_tests {
-    use super::*;
-
-    #[test]
-    fn messages_are_found_in_error_bodies() {
-        assert_eq!(json_message(r#"{"statusCode":400,"message":"bad \"x\"\n\u00e9"}"#).as_deref(), Some("bad \"x\"\né"));
-        assert_eq!(json_message(r#"{"error":{"code":"X","message" : "inner"}}"#).as_deref(), Some("inner"));
-        assert_eq!(json_message("<html>"), None);
-        let q = json_quote("a\"b\\c\u{1}");
-        assert_eq!(serde_json::from_str::<String>(&q).unwrap(), "a\"b\\c\u{1}");
     }
 }

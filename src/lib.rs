@@ -25,7 +25,7 @@
 //! ```
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
-//! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`retry`]
+//! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`json`] (JSON text helpers, a leaf), [`retry`]
 //! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
@@ -33,6 +33,7 @@
 
 pub mod ascii;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod pager;
 pub mod query;

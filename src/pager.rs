@@ -17,11 +17,12 @@ use futures_util::future::{select, Either};
 use serde::Serialize;
 use tsify::Tsify;
 
-use crate::error::{json_message, json_quote, scrub, Error};
+use crate::error::{scrub, Error};
+use crate::json::{json_message, json_quote};
 use crate::query::{encode_path_segment, CustomerQuery};
 use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
 use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
-use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport};
+use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
 
 /// Default number of IDs per POST request in `customersByIds`.
 pub const DEFAULT_BATCH_SIZE: usize = 100;
@@ -137,9 +138,6 @@ impl Default for RunOptions {
     }
 }
 
-/// The longest `timeoutMs` / `deadlineMs`: what the runtimes' timers hold (2^31 − 1 ms,
-/// about 24.8 days). Longer values fire at once in JS, so they are refused.
-pub const MAX_TIMER_MS: u64 = 2_147_483_647;
 
 impl RunOptions {
     /// Check the values a caller can set.
@@ -196,12 +194,8 @@ pub struct Progress {
     pub page: u32,
     /// The ID batch (`customersByIds`), else 0.
     pub batch: usize,
-    /// Records ready to be taken from [`PageRun::scanner`].
-    pub ready: usize,
     /// The page has been received completely (its last records may be among `ready`).
     pub page_complete: bool,
-    /// Records on the page so far (all of it when `page_complete`).
-    pub page_items: u64,
 }
 
 /// One run over all pages. See the module docs.
@@ -257,22 +251,34 @@ async fn race<T: Transport, R>(
             return Err(Err(which));
         }
     }
-    let expiry = async {
-        match limit {
-            Some((ms, which)) => {
-                transport.sleep(ms.ceil() as u64).await;
-                which
-            }
-            None => futures_util::future::pending().await,
-        }
-    };
-    // Cancellation first, then the work, then the timer: a result that is already there
-    // wins over a timer that is already due (the host tests' timers are instant).
-    match select(pin!(transport.cancelled()), select(pin!(work), pin!(expiry))).await {
-        Either::Left((aborted, _)) => Err(Ok(aborted)),
-        Either::Right((Either::Left((result, _)), _)) => result.map_err(Ok),
-        Either::Right((Either::Right((which, _)), _)) => Err(Err(which)),
+    // The work first: a result that is already there wins over a timer that is already due
+    // (the host tests' timers are instant). `stopper` is one boxed future, not generic over
+    // the work, so its code exists once rather than once per kind of wait (wasm size).
+    match select(pin!(work), stopper(transport, limit)).await {
+        Either::Left((result, _)) => result.map_err(Ok),
+        Either::Right((stop, _)) => Err(stop),
     }
+}
+
+type Stopper<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Error, Limit>> + 'a>>;
+
+/// Resolves with `ABORTED` when the run is cancelled, or with the limit when it runs out.
+fn stopper<T: Transport>(transport: &T, limit: Option<(f64, Limit)>) -> Stopper<'_> {
+    Box::pin(async move {
+        let expiry = async {
+            match limit {
+                Some((ms, which)) => {
+                    transport.sleep(ms.ceil() as u64).await;
+                    which
+                }
+                None => futures_util::future::pending().await,
+            }
+        };
+        match select(pin!(transport.cancelled()), pin!(expiry)).await {
+            Either::Left((aborted, _)) => Ok(aborted),
+            Either::Right((which, _)) => Err(which),
+        }
+    })
 }
 
 impl<T: Transport> PageRun<T> {
@@ -441,9 +447,7 @@ impl<T: Transport> PageRun<T> {
         Progress {
             page: self.page,
             batch: self.batch + self.batch_base,
-            ready: self.scanner.ready_count(),
             page_complete,
-            page_items: self.scanner.complete(),
         }
     }
 

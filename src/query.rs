@@ -193,7 +193,7 @@ pub fn check_header(what: &str, name: &str, value: &str) -> Result<(), Error> {
 /// parser (host tests), and then the authority is read from the text.
 pub fn check_base_url(base: &str, hostname: Option<&str>, sends_credentials: bool) -> Result<String, Error> {
     let base = base.trim().trim_end_matches('/');
-    let sep = crate::error::find_str(base, "://")
+    let sep = crate::json::find_str(base, "://")
         .ok_or_else(|| Error::InvalidArgument(format!("baseUrl must be an absolute http(s) URL, got '{base}'")))?;
     // `get`, not `[..]`: the indexes are at ASCII bytes, and no panic path is linked in.
     let (scheme, rest) = (base.get(..sep).unwrap_or(""), base.get(sep + 3..).unwrap_or(""));

@@ -170,7 +170,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` → Unix milliseconds.
 fn parse_http_date(s: &str) -> Option<i64> {
-    let rest = s.get(crate::error::find_str(s, ", ")? + 2..)?;
+    let rest = s.get(crate::json::find_str(s, ", ")? + 2..)?;
     let parts: Vec<&str> = rest.split(' ').collect();
     if parts.len() != 5 || parts[4] != "GMT" {
         return None;

@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use crate::error::Error;
+use crate::json::HIGHS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -123,6 +124,7 @@ impl RecordScanner {
     }
 
     /// Bytes held (for memory checks).
+    #[cfg(test)]
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
@@ -134,7 +136,7 @@ impl RecordScanner {
         &mut self.buf
     }
 
-    /// Append a chunk and scan it.
+    /// Append a chunk and scan it (tests; the pager appends through `buffer_for_append`).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
         self.buffer_for_append().extend_from_slice(chunk);
         self.scan()
@@ -315,7 +317,7 @@ impl RecordScanner {
         Some((result, count))
     }
 
-    /// [`with_array_bytes`](Self::with_array_bytes) as checked UTF-8 text.
+    /// [`with_array_bytes`](Self::with_array_bytes) as checked UTF-8 text (the wasm tests).
     pub fn with_array_text<R>(&mut self, f: impl FnOnce(&str) -> R) -> Result<Option<(R, usize)>, Error> {
         match self.with_array_bytes(|b| std::str::from_utf8(b).map(f)) {
             None => Ok(None),
@@ -334,8 +336,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every byte of a word.
-pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The index of the first `"` or `\` at or after `i` (or `buf.len()`), eight bytes at a time
 /// (SWAR: "SIMD within a register", portable to wasm32 without the simd128 feature). Profiling

@@ -4,8 +4,12 @@ import { readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 // The performance issue's target is 40 KB; see BENCHMARKS.md for where it stands. This
-// ceiling is the current size plus a little, lowered as the package shrinks.
-const BUDGET_GZIP = 54 * 1024;
+// ceiling is the current size plus a little, lowered as the package shrinks. Raised from
+// 54 KB to 59.5 KB by the hardening (measured: 53.0 → 58.5 KB gzip, the wasm 48.1 → 53.3 KB):
+// every wait raced against the signal, the attempt timer and the deadline, the run-wide
+// abort listener, header/URL checks at construction, maxRecordBytes, maxPages, and the
+// PAGINATION / REDIRECT errors.
+const BUDGET_GZIP = 59.5 * 1024;
 // Everything a browser loads: the wasm, the glue, the entry and the for-await fast path.
 const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
 let gz = 0;

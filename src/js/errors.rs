@@ -14,7 +14,7 @@ pub fn to_js(e: &Error, cause: Option<JsValue>) -> JsValue {
         let _ = Reflect::set(&err, &k.into(), &v);
     };
     set("code", e.code().into());
-    if let Some(s) = e.status().filter(|s| *s != 0) {
+    if let Some(s) = e.status() {
         set("status", s.into());
     }
     if let Some(ms) = e.retry_after_ms() {

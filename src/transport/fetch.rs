@@ -20,9 +20,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestInit, Response};
 
-use super::{HttpRequest, ResponseBody, ResponseHead, Transport};
+use super::{HttpRequest, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
 use crate::error::{scrub, Error};
-use crate::pager::MAX_TIMER_MS;
 
 #[wasm_bindgen]
 extern "C" {

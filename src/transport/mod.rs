@@ -7,6 +7,10 @@ pub mod fetch;
 
 use crate::error::Error;
 
+/// The longest wait the runtimes' timers hold (2^31 − 1 ms, about 24.8 days): a longer
+/// `setTimeout` fires at once. Longer `timeoutMs` / `deadlineMs` are refused.
+pub const MAX_TIMER_MS: u64 = 2_147_483_647;
+
 /// HTTP method of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
