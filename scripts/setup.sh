@@ -16,7 +16,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  # No --locked: the registry's index lacks one locked dependency (see shared/FACTS.md).
+  # No --locked: with it the install fails here, because the crate registry this machine
+  # reaches lacks one of the versions in wasm-bindgen-cli's own lockfile.
   step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
