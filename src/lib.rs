@@ -26,12 +26,13 @@
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
 //! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`json`] (JSON text helpers, a leaf), [`retry`]
-//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`batches`] (concurrent ID batches in input order), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
 #![deny(missing_docs)]
 
 pub mod ascii;
+pub mod batches;
 pub mod error;
 pub mod json;
 pub mod model;

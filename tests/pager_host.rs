@@ -33,6 +33,13 @@ struct Server {
     tokens_asked: Vec<bool>,
     good_token: String,
     hostile: Hostile,
+    /// POST batches: times `send` is pending before it answers, per ID.
+    latency: std::collections::HashMap<String, usize>,
+    /// POST batches: IDs answered with a 500.
+    fail_ids: Vec<String>,
+    /// Requests whose body has not been dropped yet, and the most at once.
+    open: usize,
+    max_open: usize,
 }
 
 /// Ways a server, a token provider or the caller can misbehave.
@@ -59,6 +66,31 @@ struct Body {
     chunk: usize,
     fail_at: Option<usize>,
     stall_at: Option<usize>,
+    /// Counted as an open request until dropped.
+    server: Option<Rc<RefCell<Server>>>,
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if let Some(s) = &self.server {
+            s.borrow_mut().open -= 1;
+        }
+    }
+}
+
+/// Pending once, then ready: lets other tasks run, like a network round trip.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 impl ResponseBody for Body {
@@ -99,26 +131,56 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
     format!("[\n{}\n]", items.join(",\n")).into_bytes()
 }
 
+impl Scripted {
+    /// POST: each ID's three customers (`{id}-0` …), after the ID's latency; a failing ID's
+    /// batch gets a 500.
+    async fn send_batch(&self, body: &str) -> Result<(ResponseHead, Body), Error> {
+        let ids: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
+        {
+            let mut s = self.0.borrow_mut();
+            s.requests.push(ids.join(","));
+            s.open += 1;
+            s.max_open = s.max_open.max(s.open);
+        }
+        let latency = ids.iter().map(|id| self.0.borrow().latency.get(id).copied().unwrap_or(0)).sum::<usize>();
+        for _ in 0..latency {
+            YieldNow(false).await;
+        }
+        let failed = ids.iter().any(|id| self.0.borrow().fail_ids.contains(id));
+        let (status, bytes) = if failed {
+            (500, br#"{"statusCode":500,"message":"down"}"#.to_vec())
+        } else {
+            let items: Vec<String> = ids.iter().flat_map(|id| (0..3).map(move |k| format!(r#"{{"customerId":"{id}-{k}"}}"#))).collect();
+            (200, format!("[{}]", items.join(",")).into_bytes())
+        };
+        let body = Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: Some(self.0.clone()) };
+        Ok((ResponseHead { status, retry_after: None }, body))
+    }
+}
+
 impl Transport for Scripted {
     type Body = Body;
     async fn send(&self, request: &HttpRequest) -> Result<(ResponseHead, Body), Error> {
+        if let Some(ids) = &request.body {
+            return self.send_batch(ids).await;
+        }
         let mut s = self.0.borrow_mut();
         s.requests.push(request.url.clone());
         let auth = request.headers.iter().find(|h| h.0 == "Authorization").map(|h| h.1.clone());
         let full = page_of(&s, &request.url);
         let stall_at = s.hostile.stall_body_at;
         let ok = |bytes: Vec<u8>, fail_at| {
-            (ResponseHead { status: 200, retry_after: None }, Body { bytes, at: 0, chunk: self.1, fail_at, stall_at })
+            (ResponseHead { status: 200, retry_after: None }, Body { bytes, at: 0, chunk: self.1, fail_at, stall_at, server: None })
         };
         if auth.as_deref() != Some(&format!("Bearer {}", s.good_token)) {
             let body = br#"{"statusCode":401,"message":"bad token"}"#.to_vec();
-            return Ok((ResponseHead { status: 401, retry_after: None }, Body { bytes: body, at: 0, chunk: 64, fail_at: None, stall_at: None }));
+            return Ok((ResponseHead { status: 401, retry_after: None }, Body { bytes: body, at: 0, chunk: 64, fail_at: None, stall_at: None, server: None }));
         }
         match s.faults.pop_front().flatten() {
             None => Ok(ok(full, None)),
             Some(Fault::Status(status, retry_after)) => Ok((
                 ResponseHead { status, retry_after: retry_after.map(str::to_string) },
-                Body { bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(), at: 0, chunk: 64, fail_at: None, stall_at: None },
+                Body { bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(), at: 0, chunk: 64, fail_at: None, stall_at: None, server: None },
             )),
             Some(Fault::Truncate(n)) => Ok(ok(full[..n.min(full.len().saturating_sub(1))].to_vec(), None)),
             Some(Fault::Drop(n)) => {
@@ -164,6 +226,10 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         tokens_asked: vec![],
         good_token: good_token.into(),
         hostile: Hostile::default(),
+        latency: Default::default(),
+        fail_ids: vec![],
+        open: 0,
+        max_open: 0,
     }))
 }
 
@@ -387,6 +453,107 @@ fn run_options_beyond_what_timers_hold_are_refused() {
         RunOptions { max_pages: Some(0), ..RunOptions::default() },
     ] {
         assert_eq!(bad.validate().unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+}
+
+mod batch_orchestration {
+    use super::*;
+    use appxite_customers::batches::batches;
+    use futures_executor::LocalPool;
+    use futures_util::task::LocalSpawnExt;
+
+    const IDS: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+    /// One-ID batches over `s`, `concurrency` at once; the customer IDs in the order handed
+    /// out, then the error if there was one.
+    fn run(s: &Rc<RefCell<Server>>, concurrency: usize, take: Option<usize>) -> (Vec<String>, Option<Error>) {
+        // No timeout: this transport's timers are instant, and its sends take turns.
+        let options = RunOptions { retry: RetryPolicy::none(), timeout_ms: None, ..RunOptions::default() };
+        let runs = IDS
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let transport = Scripted(s.clone(), 16);
+                PageRun::for_batch(transport, config(None), options, vec![id.to_string()], i, CustomerQuery::default(), 0.0)
+            })
+            .collect();
+        let (batches, pump) = batches(runs, concurrency);
+        let mut pool = LocalPool::new();
+        pool.spawner().spawn_local(pump).unwrap();
+        let out = pool.run_until(async move {
+            let mut got = vec![];
+            let mut batches_taken = 0;
+            while let Some(result) = batches.next().await {
+                match result {
+                    Ok(pages) => {
+                        for page in pages {
+                            let list: Vec<serde_json::Value> = serde_json::from_slice(&page.json).unwrap();
+                            got.extend(list.iter().map(|c| c["customerId"].as_str().unwrap().to_string()));
+                        }
+                    }
+                    Err(e) => return (got, Some(e)),
+                }
+                batches_taken += 1;
+                if take == Some(batches_taken) {
+                    drop(batches);
+                    return (got, None);
+                }
+            }
+            (got, None)
+        });
+        pool.run_until_stalled();
+        out
+    }
+
+    fn customers_of(ids: &[&str]) -> Vec<String> {
+        ids.iter().flat_map(|id| (0..3).map(move |k| format!("{id}-{k}"))).collect()
+    }
+
+    #[test]
+    fn batches_come_out_in_input_order_with_at_most_concurrency_requests_open() {
+        let s = server(0, vec![], "stale-or-good");
+        // Later batches answer sooner, so they finish out of order.
+        s.borrow_mut().latency = IDS.iter().enumerate().map(|(i, id)| (id.to_string(), 3 * (IDS.len() - i))).collect();
+        let (got, err) = run(&s, 3, None);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(got, customers_of(&IDS));
+        let s = s.borrow();
+        assert_eq!(s.max_open, 3, "three at once, never more");
+        assert_eq!(s.open, 0, "every request closed");
+        assert_eq!(s.requests.len(), 8);
+    }
+
+    #[test]
+    fn concurrency_one_runs_one_batch_at_a_time() {
+        let s = server(0, vec![], "stale-or-good");
+        let (got, _) = run(&s, 1, None);
+        assert_eq!(got, customers_of(&IDS));
+        assert_eq!(s.borrow().max_open, 1);
+    }
+
+    #[test]
+    fn the_first_error_in_input_order_wins_and_nothing_later_starts() {
+        let s = server(0, vec![], "stale-or-good");
+        s.borrow_mut().fail_ids = vec!["c".into(), "e".into()];
+        s.borrow_mut().latency = [("a".to_string(), 20)].into_iter().collect();
+        let (got, err) = run(&s, 2, None);
+        assert_eq!(err.map(|e| e.code()), Some("HTTP"));
+        assert_eq!(got, customers_of(&["a", "b"]), "the batches before the failing one, whole");
+        let s = s.borrow();
+        assert!(!s.requests.iter().any(|r| r == "e" || r == "f"), "nothing started after the error: {:?}", s.requests);
+        assert_eq!(s.open, 0);
+    }
+
+    #[test]
+    fn stopping_early_sends_nothing_more_and_closes_what_was_open() {
+        let s = server(0, vec![], "stale-or-good");
+        s.borrow_mut().latency = IDS.iter().map(|id| (id.to_string(), 50)).collect();
+        let (got, err) = run(&s, 3, Some(1));
+        assert!(err.is_none());
+        assert_eq!(got, customers_of(&["a"]));
+        let s = s.borrow();
+        assert!(s.requests.len() <= 4, "a, and at most the three slots after it: {:?}", s.requests);
+        assert_eq!(s.open, 0, "the running batches were dropped, their requests closed");
     }
 }
 

@@ -19,7 +19,8 @@ use super::options;
 use crate::ascii::escape_non_ascii;
 use crate::client::Client;
 use crate::error::Error;
-use crate::pager::{collect_batch, CollectedPage, PageRun, RunOptions, Target};
+use crate::batches::{batches, Batches};
+use crate::pager::{CollectedPage, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
@@ -54,7 +55,7 @@ impl PagerSpec {
                 let transport = self.client.transport(self.signal.clone());
                 let (config, options, query) = (self.client.config.clone(), self.run, self.query.clone());
                 let started_at = js_sys::Date::now();
-                let runs: VecDeque<_> = batches
+                let runs = batches
                     .iter()
                     .enumerate()
                     .map(|(i, ids)| {
@@ -233,105 +234,77 @@ fn iter_result(value: &JsValue, done: bool) -> JsValue {
     o.into()
 }
 
-/// One run as the JS iterators see it. The `PageRun` is taken out of its cell while a step
-/// is awaited (no `RefCell` borrow is ever held across an `.await`), and steps are chained so
+/// One run as the JS iterators see it. The source is taken out of its cell while a step is
+/// awaited (no `RefCell` borrow is ever held across an `.await`), and steps are chained so
 /// that a `next()` called before the previous one settled waits its turn.
 pub struct Run {
-    run: RefCell<Option<PageRun<FetchTransport>>>,
+    source: Source,
     transport: FetchTransport,
     page_size: u32,
-    /// Decoded records not yet handed out, and the index of the next one.
+    /// Decoded customers not yet handed out, and the index of the next one.
     buffer: RefCell<(Array, u32)>,
-    /// The page the buffered records came from, and whether it is complete.
+    /// The page the buffered customers came from, and whether it is complete.
     buffer_page: Cell<Option<(u32, bool)>>,
     pending: Cell<u32>,
     tail: RefCell<Option<Promise>>,
     done: Cell<bool>,
-    /// `customersByIds` with concurrency: batches not started yet, batches running (in input
-    /// order), their collected pages, and how many may run at once.
-    batches_waiting: RefCell<VecDeque<PageRun<FetchTransport>>>,
-    batches_running: RefCell<VecDeque<Rc<BatchSlot>>>,
-    batch_pages: RefCell<VecDeque<CollectedPage>>,
-    concurrency: usize,
 }
 
-/// A batch running in the background (`spawn_local`); `ready` resolves when `result` is set.
-struct BatchSlot {
-    result: RefCell<Option<Result<Vec<CollectedPage>, Error>>>,
-    ready: Promise,
-}
-
-fn spawn_batch(run: PageRun<FetchTransport>) -> Rc<BatchSlot> {
-    let mut resolve: Option<js_sys::Function> = None;
-    let ready = Promise::new(&mut |res, _rej| resolve = Some(res));
-    let resolve = resolve.unwrap_or_else(|| unreachable!("the Promise executor runs synchronously"));
-    let slot = Rc::new(BatchSlot { result: RefCell::new(None), ready });
-    let filled = slot.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let result = collect_batch(run).await;
-        *filled.result.borrow_mut() = Some(result);
-        let _ = resolve.call0(&JsValue::UNDEFINED);
-    });
-    slot
+/// Where a run's records come from. A cell holds `None` while a step is awaiting it.
+enum Source {
+    /// One `PageRun`, streamed record by record.
+    Stream(RefCell<Option<PageRun<FetchTransport>>>),
+    /// `customersByIds` with concurrency: whole ID batches from the core's [`Batches`] (run in
+    /// the background), and the collected pages of the batch being handed out.
+    Batches { batches: RefCell<Option<Batches<FetchTransport>>>, pages: RefCell<VecDeque<CollectedPage>> },
 }
 
 impl Run {
     fn new(run: PageRun<FetchTransport>, page_size: u32) -> Self {
-        let mut me = Run::new_empty(run.transport().clone(), page_size);
-        me.run = RefCell::new(Some(run));
-        me
+        let transport = run.transport().clone();
+        Run::with_source(Source::Stream(RefCell::new(Some(run))), transport, page_size)
     }
 
-    fn batched(transport: FetchTransport, runs: VecDeque<PageRun<FetchTransport>>, concurrency: usize, page_size: u32) -> Self {
-        let mut run = Run::new_empty(transport, page_size);
-        run.batches_waiting = RefCell::new(runs);
-        run.concurrency = concurrency;
-        run
+    fn batched(transport: FetchTransport, runs: Vec<PageRun<FetchTransport>>, concurrency: usize, page_size: u32) -> Self {
+        let (batches, pump) = batches(runs, concurrency);
+        wasm_bindgen_futures::spawn_local(pump);
+        let source = Source::Batches { batches: RefCell::new(Some(batches)), pages: RefCell::new(VecDeque::new()) };
+        Run::with_source(source, transport, page_size)
     }
 
-    fn new_empty(transport: FetchTransport, page_size: u32) -> Self {
+    fn with_source(source: Source, transport: FetchTransport, page_size: u32) -> Self {
         Run {
+            source,
             transport,
-            run: RefCell::new(None),
             page_size,
             buffer: RefCell::new((Array::new(), 0)),
             buffer_page: Cell::new(None),
             pending: Cell::new(0),
             tail: RefCell::new(None),
             done: Cell::new(false),
-            batches_waiting: RefCell::new(VecDeque::new()),
-            batches_running: RefCell::new(VecDeque::new()),
-            batch_pages: RefCell::new(VecDeque::new()),
-            concurrency: 1,
         }
     }
 
     /// `fill` for concurrent batches: the next collected page, waiting for its batch.
     async fn fill_from_batches(&self) -> Result<bool, JsValue> {
+        let Source::Batches { batches, pages } = &self.source else { return Ok(false) };
         loop {
             if self.done.get() {
                 return Ok(false);
             }
-            let page = self.batch_pages.borrow_mut().pop_front();
+            let page = pages.borrow_mut().pop_front();
             if let Some(page) = page {
                 let array = decode_json_array(&page.json).map_err(|e| self.error(&e))?;
                 self.set_buffer(array, page.page, true);
                 return Ok(true);
             }
-            // Keep up to `concurrency` batches running, the oldest first in line.
-            while self.batches_running.borrow().len() < self.concurrency {
-                let Some(run) = self.batches_waiting.borrow_mut().pop_front() else { break };
-                self.batches_running.borrow_mut().push_back(spawn_batch(run));
+            let Some(waiting) = batches.borrow_mut().take() else { return Ok(false) };
+            let next = waiting.next().await;
+            if !self.done.get() {
+                *batches.borrow_mut() = Some(waiting);
             }
-            let Some(slot) = self.batches_running.borrow_mut().pop_front() else {
-                return Ok(false);
-            };
-            if slot.result.borrow().is_none() {
-                let _ = JsFuture::from(slot.ready.clone()).await;
-            }
-            let result = slot.result.borrow_mut().take();
-            match result {
-                Some(Ok(pages)) => self.batch_pages.borrow_mut().extend(pages),
+            match next {
+                Some(Ok(collected)) => pages.borrow_mut().extend(collected),
                 Some(Err(e)) => {
                     self.stop();
                     return Err(self.error(&e));
@@ -344,15 +317,19 @@ impl Run {
     fn stop(&self) {
         self.done.set(true);
         self.transport.stop();
-        if let Ok(mut slot) = self.run.try_borrow_mut() {
-            if let Some(mut r) = slot.take() {
-                r.close();
+        match &self.source {
+            Source::Stream(run) => {
+                if let Some(mut r) = run.try_borrow_mut().ok().and_then(|mut r| r.take()) {
+                    r.close();
+                }
+            }
+            Source::Batches { batches, pages } => {
+                // Dropping `Batches` stops the pump, which drops the running batches.
+                drop(batches.try_borrow_mut().ok().and_then(|mut b| b.take()));
+                pages.borrow_mut().clear();
             }
         }
         *self.buffer.borrow_mut() = (Array::new(), 0);
-        self.batches_waiting.borrow_mut().clear();
-        self.batches_running.borrow_mut().clear();
-        self.batch_pages.borrow_mut().clear();
     }
 
     /// Decoded customers from `page` (`complete`: its last ones) become the ones handed out next.
@@ -405,10 +382,11 @@ impl Run {
         if self.done.get() {
             return Ok(false);
         }
-        if self.run.borrow().is_none() {
-            return self.fill_from_batches().await;
-        }
-        let Some(mut run) = self.run.borrow_mut().take() else {
+        let cell = match &self.source {
+            Source::Stream(cell) => cell,
+            Source::Batches { .. } => return self.fill_from_batches().await,
+        };
+        let Some(mut run) = cell.borrow_mut().take() else {
             return Ok(false);
         };
         let step = run.advance().await;
@@ -433,7 +411,7 @@ impl Run {
         match result {
             Ok(more) => {
                 if !self.done.get() {
-                    *self.run.borrow_mut() = Some(run);
+                    *cell.borrow_mut() = Some(run);
                 } else {
                     run.close();
                 }

@@ -59,7 +59,10 @@ pub enum TokenSource {
 pub struct RunSignal {
     caller: Option<AbortSignal>,
     stopped: Cell<bool>,
-    wakers: RefCell<Vec<Waker>>,
+    /// The waits in progress, each under the number its `Cancelled` got (removed when it is
+    /// dropped: every JS call is a task of its own, so wakers must not pile up).
+    wakers: RefCell<Vec<(u32, Waker)>>,
+    next_id: Cell<u32>,
     /// The listener on `caller`; removed when the run is dropped.
     listener: Option<Closure<dyn FnMut()>>,
 }
@@ -77,13 +80,13 @@ impl RunSignal {
                 let _ = signal.add_event_listener_with_callback("abort", wake.as_ref().unchecked_ref());
                 wake
             });
-            RunSignal { caller, stopped: Cell::new(false), wakers: RefCell::new(Vec::new()), listener }
+            RunSignal { caller, stopped: Cell::new(false), wakers: RefCell::new(Vec::new()), next_id: Cell::new(0), listener }
         })
     }
 
     fn wake_all(&self) {
         let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
-        for w in wakers {
+        for (_, w) in wakers {
             w.wake();
         }
     }
@@ -106,20 +109,40 @@ impl Drop for RunSignal {
 }
 
 /// Resolves with `ABORTED` when the run's [`RunSignal`] fires.
-struct Cancelled(Rc<RunSignal>);
+struct Cancelled {
+    signal: Rc<RunSignal>,
+    id: u32,
+}
+
+impl Cancelled {
+    fn new(signal: Rc<RunSignal>) -> Cancelled {
+        let id = signal.next_id.get();
+        signal.next_id.set(id.wrapping_add(1));
+        Cancelled { signal, id }
+    }
+}
 
 impl Future for Cancelled {
     type Output = Error;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Error> {
-        if let Some(e) = self.0.error() {
+        if let Some(e) = self.signal.error() {
             return Poll::Ready(e);
         }
-        let mut wakers = self.0.wakers.borrow_mut();
-        // One entry per task (a run's batches may wait at once in separate tasks).
-        if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            wakers.push(cx.waker().clone());
+        let mut wakers = self.signal.wakers.borrow_mut();
+        match wakers.iter_mut().find(|(id, _)| *id == self.id) {
+            Some((_, w)) if w.will_wake(cx.waker()) => {}
+            Some((_, w)) => *w = cx.waker().clone(),
+            None => wakers.push((self.id, cx.waker().clone())),
         }
         Poll::Pending
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        if let Ok(mut wakers) = self.signal.wakers.try_borrow_mut() {
+            wakers.retain(|(id, _)| *id != self.id);
+        }
     }
 }
 
@@ -383,7 +406,7 @@ impl Transport for FetchTransport {
     }
 
     async fn cancelled(&self) -> Error {
-        Cancelled(self.signal.clone()).await
+        Cancelled::new(self.signal.clone()).await
     }
 
     fn now_ms(&self) -> f64 {
