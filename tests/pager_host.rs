@@ -40,6 +40,26 @@ struct Server {
     /// Requests whose body has not been dropped yet, and the most at once.
     open: usize,
     max_open: usize,
+    /// Virtual time: moves only when a timer fires.
+    clock: f64,
+}
+
+/// A timer of virtual time: when first polled it is recorded, the clock moves on by its
+/// length, and it is done. (A timer never polled — its wait's work was ready first — leaves
+/// no trace.)
+struct HostTimer {
+    server: Rc<RefCell<Server>>,
+    ms: u64,
+}
+
+impl std::future::Future for HostTimer {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let mut s = self.server.borrow_mut();
+        s.sleeps.push(self.ms);
+        s.clock += self.ms as f64;
+        std::task::Poll::Ready(())
+    }
 }
 
 /// Ways a server, a token provider or the caller can misbehave.
@@ -190,8 +210,9 @@ impl Transport for Scripted {
             Some(Fault::Refuse) => Err(Error::Network("connection refused".into())),
         }
     }
-    async fn sleep(&self, ms: u64) {
-        self.0.borrow_mut().sleeps.push(ms);
+    type Timer = HostTimer;
+    fn timer(&self, ms: u64) -> HostTimer {
+        HostTimer { server: self.0.clone(), ms }
     }
     async fn cancelled(&self) -> Error {
         if self.0.borrow().hostile.cancelled {
@@ -200,7 +221,7 @@ impl Transport for Scripted {
         futures_util::future::pending().await
     }
     fn now_ms(&self) -> f64 {
-        0.0
+        self.0.borrow().clock
     }
     fn random(&self) -> f64 {
         0.5
@@ -230,6 +251,7 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         fail_ids: vec![],
         open: 0,
         max_open: 0,
+        clock: 0.0,
     }))
 }
 

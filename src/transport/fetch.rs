@@ -219,6 +219,34 @@ fn reason_text(v: &JsValue, fallback: &str) -> String {
     }
 }
 
+/// A `setTimeout` as a future; cleared when dropped.
+pub struct JsTimer {
+    fired: JsFuture,
+    id: JsValue,
+}
+
+impl JsTimer {
+    fn new(ms: u64) -> JsTimer {
+        let mut resolve: Option<Function> = None;
+        let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
+        let resolve = resolve.unwrap_or_else(|| unreachable!("the Promise executor runs synchronously"));
+        JsTimer { id: set_timeout(&resolve, ms as f64), fired: JsFuture::from(promise) }
+    }
+}
+
+impl Future for JsTimer {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.fired).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for JsTimer {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
+
 /// Owns one attempt's controller: dropping it (the body is done, or the pager dropped the
 /// `send` future or the body after a lost race) aborts the request and its body stream.
 struct AttemptGuard {
@@ -381,28 +409,10 @@ impl Transport for FetchTransport {
         Ok((head, FetchBody { reader, transport: self.clone(), _guard: guard }))
     }
 
-    async fn sleep(&self, ms: u64) {
-        // JS timers hold at most 2^31 − 1 ms (a longer delay fires at once): wait in steps.
-        let mut left = ms;
-        loop {
-            let step = left.min(MAX_TIMER_MS);
-            let mut resolve: Option<Function> = None;
-            let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
-            let resolve = resolve.unwrap_or_else(|| unreachable!("the Promise executor runs synchronously"));
-            /// Clears the timer if the wait is dropped before it fires.
-            struct TimerGuard(JsValue);
-            impl Drop for TimerGuard {
-                fn drop(&mut self) {
-                    clear_timeout(&self.0);
-                }
-            }
-            let _timer = TimerGuard(set_timeout(&resolve, step as f64));
-            let _ = JsFuture::from(promise).await;
-            left -= step;
-            if left == 0 {
-                return;
-            }
-        }
+    type Timer = JsTimer;
+
+    fn timer(&self, ms: u64) -> JsTimer {
+        JsTimer::new(ms.min(MAX_TIMER_MS))
     }
 
     async fn cancelled(&self) -> Error {

@@ -71,9 +71,12 @@ pub trait Transport {
     type Body: ResponseBody;
     /// Send a request. Fails with `NETWORK` (or `REDIRECT`: redirects are never followed).
     async fn send(&self, request: &HttpRequest) -> Result<(ResponseHead, Self::Body), Error>;
-    /// Resolve after `ms` milliseconds (any value: the wasm transport splits what its
-    /// timers cannot hold).
-    async fn sleep(&self, ms: u64);
+    /// A timer: starts counting at once, resolves after `ms` milliseconds (at most
+    /// [`MAX_TIMER_MS`]), and is cancelled when dropped. Owned, so the pager can keep one armed
+    /// across many waits instead of making a JS timer per body read.
+    fn timer(&self, ms: u64) -> Self::Timer;
+    /// The timer type.
+    type Timer: std::future::Future<Output = ()> + Unpin;
     /// Resolve with `ABORTED` once the caller's signal fires or the run is stopped; never
     /// otherwise.
     async fn cancelled(&self) -> Error;
