@@ -139,7 +139,9 @@ impl CustomerQuery {
 }
 
 /// Organization IDs go into the URL path: percent-encode everything but unreserved bytes, so
-/// no input can change the path or add a query.
+/// no input can change the path or add a query. Hand-written rather than the
+/// `percent-encoding` crate: measured, `utf8_percent_encode` added 0.7 KB gzip to the shipped
+/// wasm for what is this one loop.
 pub fn encode_path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

@@ -8,8 +8,9 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // 54 KB to 59.5 KB by the hardening (measured: 53.0 → 58.5 KB gzip, the wasm 48.1 → 53.3 KB):
 // every wait raced against the signal, the attempt timer and the deadline, the run-wide
 // abort listener, header/URL checks at construction, maxRecordBytes, maxPages, and the
-// PAGINATION / REDIRECT errors.
-const BUDGET_GZIP = 59.5 * 1024;
+// PAGINATION / REDIRECT errors. Then to 62 KB for gloo-net building the requests and wrapping
+// the responses (measured +2.0 KB gzip: its request builder, `http::Method`, its error type).
+const BUDGET_GZIP = 62 * 1024;
 // Everything a browser loads: the wasm, the glue, the entry and the for-await fast path.
 const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
 let gz = 0;

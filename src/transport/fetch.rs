@@ -1,6 +1,8 @@
 //! The wasm transport: the runtime's `fetch` (or the caller's), streamed bodies, timers and
 //! cancellation — for browsers, Cloudflare Workers and Node alike (only globals all three
-//! have: `fetch`, `setTimeout`, `AbortController`).
+//! have: `fetch`, `setTimeout`, `AbortController`). Requests are built and responses wrapped
+//! with gloo-net; web-sys is used for what gloo-net has no API for: reading the body stream
+//! chunk by chunk (default and BYOB readers) and the run's abort listener.
 //!
 //! Cancellation follows reqwest's abort guard: every attempt owns an `AbortController` in an
 //! [`AttemptGuard`] that the `send` future and then the body keep alive; dropping it (end of
@@ -18,9 +20,10 @@ use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestInit, Response};
+use gloo_net::http::RequestBuilder;
+use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestRedirect};
 
-use super::{HttpRequest, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
+use super::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
 use crate::error::{scrub, Error};
 
 #[wasm_bindgen]
@@ -368,34 +371,41 @@ impl Transport for FetchTransport {
         }
         let controller = AbortController::new().map_err(|_| Error::Network("AbortController is missing".into()))?;
         let guard = AttemptGuard { controller };
+        // Our own Headers, not gloo-net's `header()`: that one throws a JS exception out of
+        // the wasm on a value fetch refuses (a token function may return anything).
         let headers = Headers::new().map_err(|_| Error::Network("Headers is missing".into()))?;
         for (k, v) in &request.headers {
             headers
                 .append(k, v)
                 .map_err(|_| Error::InvalidArgument(format!("header '{k}' has a value fetch does not accept")))?;
         }
-        // Only the fields that are needed: workerd rejects some (mode, credentials).
-        let init = RequestInit::new();
-        init.set_method(request.method.as_str());
-        init.set_headers(&headers);
-        init.set_signal(Some(&guard.controller.signal()));
-        // Never follow a redirect: the runtimes strip only Authorization from a cross-origin
-        // redirect, and would send the subscription key and the POST body on.
-        let _ = Reflect::set(&init, &"redirect".into(), &"manual".into());
-        if let Some(body) = &request.body {
-            init.set_body(&JsValue::from_str(body));
-        }
-        let promise = self
-            .fetch
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
-            .map_err(|e| self.classify(e))?;
-        let response: Response = JsFuture::from(Promise::resolve(&promise))
+        // Only the fields that are needed: workerd rejects some (mode, credentials). Never
+        // follow a redirect: runtimes strip only Authorization from a cross-origin redirect,
+        // and would send the subscription key and the POST body on.
+        let method = match request.method {
+            Method::Get => gloo_net::http::Method::GET,
+            Method::Post => gloo_net::http::Method::POST,
+        };
+        let builder = RequestBuilder::new(&request.url)
+            .method(method)
+            .headers(gloo_net::http::Headers::from_raw(headers))
+            .redirect(RequestRedirect::Manual)
+            .abort_signal(Some(&guard.controller.signal()));
+        let built = match &request.body {
+            Some(body) => builder.body(JsValue::from_str(body)),
+            None => builder.build(),
+        };
+        let built: web_sys::Request = built.map_err(|e| Error::InvalidArgument(format!("the request could not be built: {e}")))?.into();
+        // The caller's `fetch` (or the global one) gets the Request gloo-net built.
+        let promise = self.fetch.call1(&JsValue::UNDEFINED, &built).map_err(|e| self.classify(e))?;
+        let response: web_sys::Response = JsFuture::from(Promise::resolve(&promise))
             .await
             .map_err(|e| self.classify(e))?
             .dyn_into()
             .map_err(|_| Error::Network("fetch did not return a Response".into()))?;
+        let response = gloo_net::http::Response::from(response);
         let status = response.status();
-        let opaque = Reflect::get(&response, &"type".into()).ok().and_then(|t| t.as_string()).as_deref() == Some("opaqueredirect");
+        let opaque = response.type_() == web_sys::ResponseType::Opaqueredirect;
         if opaque || (300..400).contains(&status) {
             return Err(Error::Redirect {
                 status: (!opaque).then_some(status),
@@ -404,7 +414,8 @@ impl Transport for FetchTransport {
                     .into(),
             });
         }
-        let head = ResponseHead { status, retry_after: response.headers().get("retry-after").ok().flatten() };
+        let head = ResponseHead { status, retry_after: response.headers().get("retry-after") };
+        // gloo-net has no API for reading a body chunk by chunk: the stream is read with web-sys.
         let reader = response.body().map(BodyReader::new);
         Ok((head, FetchBody { reader, transport: self.clone(), _guard: guard }))
     }

@@ -287,3 +287,28 @@ test("next() called again before the previous one settled: results in order, non
   assert.deepEqual(results.filter((x) => !x.done).map((x) => x.value.customerId), expected);
   assert.deepEqual(results.slice(expected.length).map((x) => x.done), [true, true]);
 });
+
+test("a custom fetch gets the Request the SDK built (GET and POST), and its Response is used", async () => {
+  const seen = [];
+  const client = new AppxiteClient({
+    baseUrl: mock.url,
+    referer: REFERER,
+    token: "dev-token",
+    fetch: (input, init) => {
+      seen.push(input);
+      return fetch(input, init);
+    },
+  });
+  const reseller = mock.resellers[0];
+  assert.equal((await client.customers(reseller.id).toArray()).length, reseller.customerCount);
+  assert.equal((await client.customersByIds([reseller.id]).toArray()).length, reseller.customerCount);
+  assert.equal(seen.length, 2);
+  for (const [request, method] of [[seen[0], "GET"], [seen[1], "POST"]]) {
+    assert.ok(request instanceof Request);
+    assert.equal(request.method, method);
+    assert.equal(request.redirect, "manual", "redirects are never followed");
+    assert.equal(request.headers.get("x-referer"), REFERER);
+    assert.equal(request.headers.get("authorization"), "Bearer dev-token");
+  }
+  assert.deepEqual(JSON.parse((await lastRequests(1))[0].body), [reseller.id]);
+});
