@@ -1,5 +1,5 @@
-// `for await` over a pager enters wasm once per decoded batch instead of once per customer:
-// this object hands out the customers of each batch from JS (measured: a few per cent of a
+// `for await` over a pager enters wasm once per decoded chunk instead of once per customer:
+// this object hands out the customers of each chunk from JS (measured: a few per cent of a
 // sync's CPU). Fetching, retries, cancellation and errors all stay in the Rust iterator.
 export function installFastIterator(glue) {
   const proto = glue.CustomerPager.prototype;
@@ -18,7 +18,7 @@ const EMPTY = [];
 class CustomerStream {
   #inner;
   #signal;
-  #batch = EMPTY;
+  #chunk = EMPTY;
   #index = 0;
   #queue = Promise.resolve();
   #busy = 0;
@@ -33,8 +33,8 @@ class CustomerStream {
   }
 
   next() {
-    if (this.#busy === 0 && this.#index < this.#batch.length && !this.#signal?.aborted) {
-      return Promise.resolve({ value: this.#batch[this.#index++], done: false });
+    if (this.#busy === 0 && this.#index < this.#chunk.length && !this.#signal?.aborted) {
+      return Promise.resolve({ value: this.#chunk[this.#index++], done: false });
     }
     // Calls made before the previous one settled wait their turn, in order; with none
     // pending (a for-await loop) the step starts at once, without a queue of promises.
@@ -53,20 +53,20 @@ class CustomerStream {
       // After the signal fires nothing more is handed out: the Rust iterator rejects with
       // ABORTED (cause: the signal's reason), then reports done.
       if (this.#signal?.aborted) return this.#inner.next();
-      if (this.#index < this.#batch.length) return { value: this.#batch[this.#index++], done: false };
-      // Let go of the used-up batch before the next one is fetched and parsed: held across
+      if (this.#index < this.#chunk.length) return { value: this.#chunk[this.#index++], done: false };
+      // Let go of the used-up chunk before the next one is fetched and parsed: held across
       // that allocation, its customers would survive young-generation GCs and be promoted.
-      this.#batch = EMPTY;
+      this.#chunk = EMPTY;
       this.#index = 0;
-      const batch = await this.#inner.nextBatch();
-      if (batch === undefined) return { value: undefined, done: true };
-      this.#batch = batch;
+      const chunk = await this.#inner.nextChunk();
+      if (chunk === undefined) return { value: undefined, done: true };
+      this.#chunk = chunk;
       this.#index = 0;
     }
   }
 
   return() {
-    this.#batch = EMPTY;
+    this.#chunk = EMPTY;
     this.#index = 0;
     return this.#inner.return();
   }

@@ -23,8 +23,9 @@ pub struct ClientOptions {
     /// Sent as `X-Referer`: your platform URL. Empty: the page's origin, where there is a
     /// page; elsewhere (Workers, Node) an empty referer is `MissingReferer`.
     pub referer: String,
-    /// Bearer token.
-    pub token: Option<String>,
+    /// Where the bearer token comes from: `TokenSource::None` (default), a fixed token
+    /// (`"…".into()`), or a JS function called before each request.
+    pub token: TokenSource,
     /// `Ocp-Apim-Subscription-Key`.
     pub subscription_key: Option<String>,
     /// Extra headers.
@@ -33,6 +34,8 @@ pub struct ClientOptions {
     pub run: RunOptions,
     /// Receives events.
     pub on_event: Option<EventSink>,
+    /// The `fetch` to call. `None`: the runtime's global `fetch`.
+    pub fetch: Option<Function>,
 }
 
 impl Default for ClientOptions {
@@ -40,13 +43,35 @@ impl Default for ClientOptions {
         ClientOptions {
             base_url: "https://api.appxite.com".into(),
             referer: String::new(),
-            token: None,
+            token: TokenSource::None,
             subscription_key: None,
             headers: vec![],
             run: RunOptions::default(),
             on_event: None,
+            fetch: None,
         }
     }
+}
+
+/// A call's target, query and run settings, checked by [`Client::check`].
+#[derive(Clone)]
+pub(crate) struct CheckedRun {
+    pub target: Target,
+    pub query: CustomerQuery,
+    pub options: RunOptions,
+}
+
+/// IDs without repeats (ignoring ASCII case), each where it first appears. A JS `Set` rather
+/// than a Rust hash set or a sort: those cost the wasm ~2 KB gzip.
+pub(crate) fn unique_ids(ids: impl Iterator<Item = String>) -> Vec<String> {
+    let seen = js_sys::Set::new(&wasm_bindgen::JsValue::UNDEFINED);
+    ids.filter(|id| {
+        let key = wasm_bindgen::JsValue::from(id.to_ascii_lowercase());
+        let new = !seen.has(&key);
+        seen.add(&key);
+        new
+    })
+    .collect()
 }
 
 /// A client of the GET All Customers endpoint.
@@ -59,19 +84,21 @@ pub struct Client {
 }
 
 impl Client {
-    /// Check the options and build a client that uses the runtime's global `fetch`.
+    /// Check every option once and build a client. Nothing is sent until a run starts.
     pub fn new(o: ClientOptions) -> Result<Client, Error> {
-        let token = match o.token.clone() {
-            Some(t) => TokenSource::Static(t),
-            None => TokenSource::None,
-        };
-        let fetch = FetchTransport::global_fetch()
-            .ok_or_else(|| Error::InvalidArgument("this runtime has no global fetch".into()))?;
-        Client::from_parts(o, token, fetch)
-    }
-
-    pub(crate) fn from_parts(o: ClientOptions, token: TokenSource, fetch: Function) -> Result<Client, Error> {
         let mut o = o;
+        let fetch = match o.fetch.take() {
+            Some(f) => f,
+            None => FetchTransport::global_fetch()
+                .ok_or_else(|| Error::InvalidArgument("this runtime has no global fetch".into()))?,
+        };
+        let token = std::mem::replace(&mut o.token, TokenSource::None);
+        if let TokenSource::Static(t) = &token {
+            if t.is_empty() {
+                return Err(Error::InvalidArgument("token must be a non-empty string or a function returning one".into()));
+            }
+        }
+        o.run.validate()?;
         if o.referer.trim().is_empty() {
             o.referer = page_origin().ok_or(Error::MissingReferer)?;
         }
@@ -107,13 +134,16 @@ impl Client {
         Ok(Client { config: Rc::new(config), token, fetch, secrets: Rc::new(secrets) })
     }
 
-    /// Check a query, its organization IDs and the run settings before anything is sent.
-    pub(crate) fn validate(target: &Target, query: &CustomerQuery) -> Result<(), Error> {
+    /// Check what a run will fetch, and its settings, before anything is sent: the one place
+    /// a call's arguments are validated.
+    pub(crate) fn check(target: Target, query: CustomerQuery, options: RunOptions) -> Result<CheckedRun, Error> {
         query.validate()?;
-        match target {
-            Target::Org(id) => validate_org_id(id),
-            Target::Ids(batches) => batches.iter().flatten().try_for_each(|id| validate_org_id(id)),
+        match &target {
+            Target::Org(id) => validate_org_id(id)?,
+            Target::Ids(batches) => batches.iter().flatten().try_for_each(|id| validate_org_id(id))?,
         }
+        options.validate()?;
+        Ok(CheckedRun { target, query, options })
     }
 
     /// A transport for one run; `signal` cancels it.
@@ -121,27 +151,22 @@ impl Client {
         FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.secrets.clone())
     }
 
-    /// A run over every page (validated). `signal` cancels it.
-    pub(crate) fn run(
-        &self,
-        target: Target,
-        query: CustomerQuery,
-        options: RunOptions,
-        signal: Option<AbortSignal>,
-    ) -> Result<PageRun<FetchTransport>, Error> {
-        Self::validate(&target, &query)?;
-        Ok(PageRun::new(self.transport(signal), self.config.clone(), options, target, query))
+    /// A run over every page. `signal` cancels it.
+    pub(crate) fn page_run(&self, checked: &CheckedRun, signal: Option<AbortSignal>) -> PageRun<FetchTransport> {
+        let CheckedRun { target, query, options } = checked.clone();
+        PageRun::new(self.transport(signal), self.config.clone(), options, target, query)
     }
 
     /// Every customer of `org_id` (a distributor, reseller or customer ID), page after page.
     pub fn customers(&self, org_id: &str, query: CustomerQuery) -> impl Stream<Item = Result<Customer, Error>> {
-        let run = self.run(Target::Org(org_id.to_string()), query, self.config.run, None);
+        let run = Self::check(Target::Org(org_id.to_string()), query, self.config.run).map(|c| self.page_run(&c, None));
         Self::stream_or_error(run)
     }
 
     /// Every customer of these organization IDs (POST, in batches of `run.batch_size`).
     pub fn customers_by_ids(&self, ids: &[String], query: CustomerQuery) -> impl Stream<Item = Result<Customer, Error>> {
-        let run = self.run(Target::ids(ids, self.config.run.batch_size), query, self.config.run, None);
+        let target = Target::batches(unique_ids(ids.iter().cloned()), self.config.run.batch_size);
+        let run = Self::check(target, query, self.config.run).map(|c| self.page_run(&c, None));
         Self::stream_or_error(run)
     }
 

@@ -14,7 +14,7 @@
 //! let client = Client::new(ClientOptions {
 //!     base_url: "https://api.appxite.com".into(),
 //!     referer: "https://portal.example".into(),
-//!     token: Some("…".into()),
+//!     token: "…".into(),
 //!     ..Default::default()
 //! })?;
 //! let mut customers = client.customers("e99ff867-…", CustomerQuery::everything());
@@ -54,6 +54,8 @@ mod js;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{Client, ClientOptions};
+#[cfg(target_arch = "wasm32")]
+pub use transport::fetch::TokenSource;
 pub use error::Error;
 pub use model::*;
 pub use pager::{AppxiteEvent, PageRun, Progress, RunOptions, Target};

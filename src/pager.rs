@@ -171,17 +171,7 @@ pub enum Target {
 }
 
 impl Target {
-    /// Split IDs into batches of `batch_size`, sending a repeated ID (ignoring ASCII case)
-    /// only once; the first occurrence keeps its place.
-    pub fn ids(ids: &[String], batch_size: usize) -> Target {
-        let mut seen = std::collections::HashSet::new();
-        let unique = ids.iter().filter(|id| seen.insert(id.to_ascii_lowercase())).cloned().collect();
-        Target::batches(unique, batch_size)
-    }
-
-    /// IDs that are already free of repeats, in batches of `batch_size`. (The JS layer
-    /// removes repeats with a JS `Set` while reading the array: a hash set or a sort in the
-    /// wasm would cost ~2 KB gzip.)
+    /// IDs that are already free of repeats, in batches of `batch_size`.
     pub fn batches(unique: Vec<String>, batch_size: usize) -> Target {
         Target::Ids(unique.chunks(batch_size.max(1)).map(<[String]>::to_vec).collect())
     }

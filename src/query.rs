@@ -1,7 +1,7 @@
 //! What a caller asks for, and the request it becomes: query strings for every parameter of
 //! the article, URL building, and the checks made before anything is sent.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
@@ -12,7 +12,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 10_000;
 
 /// Query parameters of "GET All Customers". Defaults are the article's: child organizations
 /// included, every other section left out, no status filter, the server's page size.
-#[derive(Tsify, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Tsify, Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerQuery {
     /// Include customers of child organizations (resellers under a distributor). Default true.

@@ -2,13 +2,13 @@
 //! honoured (seconds or HTTP date) up to a cap, and a retry budget per run so a long run
 //! cannot turn into a retry storm. Pure: time and randomness come from the caller.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
 
 /// Retry settings (`retry` option). `retry: false` means `maxRetries: 0`.
-#[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Tsify, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetryOptions {
     /// Retries of one request after its first attempt. Default 3.

@@ -380,8 +380,8 @@ fn events_report_requests_retries_and_pages() {
 }
 
 #[test]
-fn id_batches_are_deduplicated_and_split() {
-    let t = Target::ids(&["a".into(), "b".into(), "A".into(), "c".into()], 2);
+fn ids_are_split_into_batches_in_order() {
+    let t = Target::batches(vec!["a".into(), "b".into(), "c".into()], 2);
     assert_eq!(t, Target::Ids(vec![vec!["a".into(), "b".into()], vec!["c".into()]]));
 }
 

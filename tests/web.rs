@@ -65,7 +65,7 @@ fn client(token: &str) -> Client {
         base_url: MOCK.into(),
         // In the browser: empty, so the page's origin is used.
         referer: if in_browser() { String::new() } else { "https://portal.example".into() },
-        token: Some(token.into()),
+        token: token.into(),
         ..Default::default()
     })
     .unwrap()
@@ -148,7 +148,7 @@ async fn the_post_variant_in_batches() {
     let c = Client::new(ClientOptions {
         base_url: MOCK.into(),
         referer: if in_browser() { String::new() } else { "https://portal.example".into() },
-        token: Some("dev-token".into()),
+        token: "dev-token".into(),
         run: appxite_customers::RunOptions { batch_size: 2, ..Default::default() },
         ..Default::default()
     })
@@ -179,7 +179,7 @@ async fn error_codes_without_faults() {
     })
     .unwrap();
     assert_eq!(code(all(offline.customers(&id, CustomerQuery::default())).await), "NETWORK");
-    let plain_http = Client::new(ClientOptions { base_url: "http://api.example.com".into(), referer: "https://p".into(), token: Some("t0ken".into()), ..Default::default() });
+    let plain_http = Client::new(ClientOptions { base_url: "http://api.example.com".into(), referer: "https://p".into(), token: "t0ken".into(), ..Default::default() });
     assert_eq!(plain_http.err().unwrap().code(), "INVALID_ARGUMENT");
 }
 

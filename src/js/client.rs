@@ -7,10 +7,10 @@ use wasm_bindgen::JsCast;
 use super::errors::{invalid, to_js};
 use super::options::{self, RUN_KEYS};
 use super::pager::{CustomerPager, PagerSpec};
-use crate::client::{Client, ClientOptions};
+use crate::client::{unique_ids, Client, ClientOptions};
 use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
-use crate::transport::fetch::{FetchTransport, TokenSource};
+use crate::transport::fetch::TokenSource;
 
 const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "fetch", "onEvent"];
 const CALL_KEYS: &[&str] = &["signal", "concurrency"];
@@ -37,11 +37,11 @@ impl AppxiteClient {
             None => TokenSource::None,
             Some(v) if v.is_function() => TokenSource::Function(v.into()),
             Some(v) => match v.as_string() {
-                Some(t) if !t.is_empty() => TokenSource::Static(t),
-                _ => return Err(invalid("token must be a non-empty string or a function returning one")),
+                Some(t) => TokenSource::Static(t),
+                None => return Err(invalid("token must be a non-empty string or a function returning one")),
             },
         };
-        // None: the page's origin, or MISSING_REFERER (Client::from_parts).
+        // None: the page's origin, or MISSING_REFERER (Client::new).
         let referer = options::string(&o, "referer")?.unwrap_or_default();
         let mut headers = vec![];
         if let Some(h) = options::get(&o, "headers") {
@@ -62,20 +62,18 @@ impl AppxiteClient {
                 let _ = f.call1(&JsValue::UNDEFINED, &event_object(e));
             }) as crate::pager::EventSink
         });
-        let fetch = match options::function(&o, "fetch")? {
-            Some(f) => f,
-            None => FetchTransport::global_fetch().ok_or_else(|| invalid("this runtime has no global fetch"))?,
-        };
         let opts = ClientOptions {
             base_url: options::string(&o, "baseUrl")?.unwrap_or_else(|| ClientOptions::default().base_url),
             referer,
-            token: None,
+            token,
             subscription_key: options::string(&o, "subscriptionKey")?.filter(|k| !k.is_empty()),
             headers,
             run: options::run_options(&o, RunOptions::default())?,
             on_event,
+            fetch: options::function(&o, "fetch")?,
         };
-        let client = Client::from_parts(opts, token, fetch).map_err(|e| to_js(&e, None))?;
+        // Every check of the client's options happens once, in Client::new.
+        let client = Client::new(opts).map_err(|e| to_js(&e, None))?;
         Ok(AppxiteClient { client })
     }
 
@@ -106,23 +104,16 @@ impl AppxiteClient {
         if list.length() == 0 {
             return Err(invalid("ids must not be empty"));
         }
-        let mut out = Vec::with_capacity(list.length() as usize);
-        // A repeated ID (ignoring ASCII case) is sent once, where it first appears.
-        let seen = js_sys::Set::new(&JsValue::UNDEFINED);
+        let mut ids = Vec::with_capacity(list.length() as usize);
         for (i, v) in list.iter().enumerate() {
             match v.as_string() {
-                Some(s) if !s.trim().is_empty() => {
-                    let key = JsValue::from(s.to_ascii_lowercase());
-                    if !seen.has(&key) {
-                        seen.add(&key);
-                        out.push(s);
-                    }
-                }
+                Some(s) if !s.trim().is_empty() => ids.push(s),
                 _ => return Err(invalid(format!("ids[{i}] must be a non-empty string"))),
             }
         }
-        // Batches are cut in `pager` once the per-call batchSize is known.
-        self.pager(Target::Ids(vec![out]), &options)
+        // A repeated ID (ignoring ASCII case) is sent once, where it first appears. Batches
+        // are cut in `pager` once the per-call batchSize is known.
+        self.pager(Target::Ids(vec![unique_ids(ids.into_iter())]), &options)
     }
 
     /// Exactly one page (`page`, default 1) as a `CustomerPage`.
@@ -146,9 +137,9 @@ impl AppxiteClient {
             Target::Ids(mut b) => Target::batches(b.remove(0), run.batch_size),
             t => t,
         };
-        // Validate now, so bad input fails before any request.
-        Client::validate(&target, &query).map_err(|e| to_js(&e, None))?;
-        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), target, query, run, signal, concurrency }))
+        // Checked now, so bad input fails before any request.
+        let checked = Client::check(target, query, run).map_err(|e| to_js(&e, None))?;
+        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), checked, signal, concurrency }))
     }
 }
 

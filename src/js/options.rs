@@ -81,7 +81,7 @@ fn boolean(obj: &Object, key: &str) -> Result<Option<bool>, JsValue> {
     }
 }
 
-/// Run settings over `base`. Read by hand rather than through serde-wasm-bindgen: it keeps
+/// Run settings over `base` (checked by `Client::new` or `Client::check`). Read by hand rather than through serde-wasm-bindgen: it keeps
 /// serde's deserializer and float formatting out of the wasm (the size budget) and gives
 /// messages that name the option.
 pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue> {
@@ -118,11 +118,10 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
     if let Some(p) = whole(obj, "maxPages", 1, u32::MAX as u64)? {
         run.max_pages = Some(p as u32);
     }
-    run.validate().map_err(|e| super::errors::to_js(&e, None))?;
     Ok(run)
 }
 
-/// The query part of a call's options.
+/// The query part of a call's options (checked by `Client::check`).
 pub fn query(obj: &Object) -> Result<CustomerQuery, JsValue> {
     let status = match string(obj, "customerStatus")?.as_deref() {
         None => None,
@@ -145,7 +144,6 @@ pub fn query(obj: &Object) -> Result<CustomerQuery, JsValue> {
         page_size: count("pageSize")?,
         page: count("page")?,
     };
-    q.validate().map_err(|e| super::errors::to_js(&e, None))?;
     Ok(q)
 }
 

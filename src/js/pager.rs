@@ -1,6 +1,6 @@
 //! The async-iterable pager. `for await (const c of pager)` and `pager.byPage()` each start a
 //! fresh run from the first page; `break` (the iterator's `return()`) stops the run's request
-//! at once. Records are decoded a batch at a time — one native `JSON.parse` over the records
+//! at once. Records are decoded a chunk at a time — one native `JSON.parse` over the records
 //! that have arrived, rewritten as ASCII first (`crate::ascii`) — and handed out one per
 //! `next()` without re-entering the run.
 
@@ -17,11 +17,10 @@ use web_sys::AbortSignal;
 use super::errors::to_js;
 use super::options;
 use crate::ascii::escape_non_ascii;
-use crate::client::Client;
+use crate::client::{CheckedRun, Client};
 use crate::error::Error;
 use crate::batches::{batches, Batches};
-use crate::pager::{CollectedPage, PageRun, RunOptions, Target};
-use crate::query::CustomerQuery;
+use crate::pager::{CollectedPage, PageRun, Target};
 use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
 /// One step of an iteration as a boxed future: every async method goes through the same
@@ -32,28 +31,26 @@ fn to_promise(step: JsStep) -> Promise {
     future_to_promise(step)
 }
 
-/// Everything needed to start a run.
+/// Everything needed to start a run, already checked.
 #[derive(Clone)]
 pub struct PagerSpec {
-    pub client: Client,
-    pub target: Target,
-    pub query: CustomerQuery,
-    pub run: RunOptions,
-    pub signal: Option<AbortSignal>,
+    pub(crate) client: Client,
+    pub(crate) checked: CheckedRun,
+    pub(crate) signal: Option<AbortSignal>,
     /// ID batches run at once (`customersByIds`).
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
 }
 
 impl PagerSpec {
-    fn start(&self) -> Result<Run, Error> {
-        let page_size = self.query.effective_page_size();
-        match &self.target {
+    fn start(&self) -> Run {
+        let CheckedRun { target, query, options } = &self.checked;
+        let page_size = query.effective_page_size();
+        match target {
             Target::Ids(batches) if batches.len() > 1 && self.concurrency > 1 => {
-                Client::validate(&self.target, &self.query)?;
                 // Each batch is its own run; all share the caller's signal and the stop
                 // controller (a clone of the transport shares it), so one stop ends them all.
                 let transport = self.client.transport(self.signal.clone());
-                let (config, options, query) = (self.client.config.clone(), self.run, self.query.clone());
+                let (config, options, query) = (self.client.config.clone(), *options, query.clone());
                 let started_at = js_sys::Date::now();
                 let runs = batches
                     .iter()
@@ -62,12 +59,9 @@ impl PagerSpec {
                         PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone(), started_at)
                     })
                     .collect();
-                Ok(Run::batched(transport, runs, self.concurrency, page_size))
+                Run::batched(transport, runs, self.concurrency, page_size)
             }
-            _ => {
-                let run = self.client.run(self.target.clone(), self.query.clone(), self.run, self.signal.clone())?;
-                Ok(Run::new(run, page_size))
-            }
+            _ => Run::new(self.client.page_run(&self.checked, self.signal.clone()), page_size),
         }
     }
 }
@@ -87,7 +81,7 @@ impl CustomerPager {
     pub fn first_page(&self) -> Promise {
         let spec = self.spec.clone();
         to_promise(Box::pin(async move {
-            let run = spec.start().map_err(|e| to_js(&e, None))?;
+            let run = spec.start();
             let page = run.next_page(true).await;
             run.stop();
             Ok(page?.unwrap_or(JsValue::UNDEFINED))
@@ -100,14 +94,14 @@ impl CustomerPager {
     /// A fresh iteration over every customer, from the first page.
     #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
     pub fn iter(&self) -> Result<CustomerIterator, JsValue> {
-        Ok(CustomerIterator { run: Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?) })
+        Ok(CustomerIterator { run: Rc::new(self.spec.start()) })
     }
 
     /// A fresh iteration over pages: `for await (const page of pager.byPage())`.
     /// Empty pages (one past the end) are not yielded.
     #[wasm_bindgen(js_name = byPage)]
     pub fn by_page(&self) -> Result<PageIterator, JsValue> {
-        Ok(PageIterator { run: Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?) })
+        Ok(PageIterator { run: Rc::new(self.spec.start()) })
     }
 
     /// Collect the customers into an array, stopping after `limit` (no further requests).
@@ -118,7 +112,7 @@ impl CustomerPager {
     ) -> Result<Promise, JsValue> {
         let o = options::object(&options.unwrap_or(JsValue::UNDEFINED), "toArray options", &[&["limit"]])?;
         let limit = options::positive(&o, "limit")?.map(|l| l as u32);
-        let run = Rc::new(self.spec.start().map_err(|e| to_js(&e, None))?);
+        let run = Rc::new(self.spec.start());
         Ok(to_promise(Box::pin(async move {
             let out = Array::new();
             while limit.map_or(true, |l| out.length() < l) {
@@ -176,11 +170,11 @@ impl CustomerIterator {
     }
 
     /// For the package's JS fast path (`fast-iterator.js`): every decoded customer not yet
-    /// handed out, fetching the next batch when there is none; `undefined` at the end.
-    #[wasm_bindgen(js_name = nextBatch, skip_typescript)]
-    pub fn next_batch(&self) -> Promise {
+    /// handed out, decoding the next chunk when there is none; `undefined` at the end.
+    #[wasm_bindgen(js_name = nextChunk, skip_typescript)]
+    pub fn next_chunk(&self) -> Promise {
         let run = self.run.clone();
-        self.run.serialized(Box::pin(async move { run.next_batch().await }))
+        self.run.serialized(Box::pin(async move { run.next_chunk().await }))
     }
 
     /// The caller's AbortSignal, if any (the JS fast path checks it before each customer).
@@ -345,7 +339,7 @@ impl Run {
             b.1 += 1;
             Some(v)
         } else {
-            // Used up: let go of it before the next batch is fetched and parsed (held across
+            // Used up: let go of it before the next chunk is decoded (held across
             // that allocation, its customers would survive young-generation GCs).
             if b.1 > 0 {
                 *b = (Array::new(), 0);
@@ -357,7 +351,7 @@ impl Run {
     /// Run `step` after every step started before it.
     fn serialized(self: &Rc<Self>, step: JsStep) -> Promise {
         // Wait for the previous step only while one is running (not for its settled promise:
-        // that would cost a JsFuture and a turn of the microtask queue per batch).
+        // that would cost a JsFuture and a turn of the microtask queue per chunk).
         let before = self.tail.borrow_mut().take().filter(|_| self.pending.get() > 0);
         let me = self.clone();
         me.pending.set(me.pending.get() + 1);
@@ -377,7 +371,7 @@ impl Run {
         to_js(e, self.transport.caller_abort_reason())
     }
 
-    /// Decode the next batch of records into the buffer. `Ok(false)`: the run is over.
+    /// Decode the next chunk of records into the buffer. `Ok(false)`: the run is over.
     async fn fill(&self) -> Result<bool, JsValue> {
         if self.done.get() {
             return Ok(false);
@@ -430,8 +424,8 @@ impl Run {
         self.transport.cancelled_now().filter(|e| matches!(e, Error::Aborted(_)) && !self.done.get()).map(|e| self.error(&e))
     }
 
-    /// The rest of the decoded batch (fetching the next one if it is used up), or `undefined`.
-    async fn next_batch(&self) -> Result<JsValue, JsValue> {
+    /// The rest of the decoded chunk (decoding the next one if it is used up), or `undefined`.
+    async fn next_chunk(&self) -> Result<JsValue, JsValue> {
         if let Some(e) = self.cancelled() {
             self.stop();
             return Err(e);
@@ -489,7 +483,7 @@ impl Run {
 }
 
 // Bindings that keep the text in JS: js-sys's `JSON.parse` takes a Rust `&str` and web-sys's
-// `TextDecoder.decode` returns a Rust `String`, and either would copy every batch through wasm
+// `TextDecoder.decode` returns a Rust `String`, and either would copy every chunk through wasm
 // memory once more (profiled: it doubled the decode time).
 #[wasm_bindgen]
 extern "C" {
@@ -515,11 +509,11 @@ thread_local! {
         Utf8Decoder::new("utf-8", &options).unwrap_or_else(|_| unreachable!("TextDecoder exists in every supported runtime"))
     };
 
-    /// The batch rewritten as ASCII (see `crate::ascii`), reused from batch to batch.
+    /// The chunk rewritten as ASCII (see `crate::ascii`), reused from chunk to chunk.
     static ASCII_TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One batch of records, as bytes in wasm memory, into a JS array: non-ASCII characters
+/// One chunk of records, as bytes in wasm memory, into a JS array: non-ASCII characters
 /// become `\uXXXX` escapes (so the text is a one-byte string in JS), then the runtime's
 /// native TextDecoder reads the bytes in place and `JSON.parse` does the rest.
 /// Not UTF-8 or not JSON: `DECODE`.

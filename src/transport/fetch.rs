@@ -46,14 +46,27 @@ thread_local! {
 }
 
 /// Where the bearer token comes from.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub enum TokenSource {
     /// No Authorization header.
+    #[default]
     None,
     /// A fixed token.
     Static(String),
     /// A JS function `(refresh?: boolean) => string | Promise<string>`, called per request.
     Function(Function),
+}
+
+impl From<&str> for TokenSource {
+    fn from(token: &str) -> Self {
+        TokenSource::Static(token.to_string())
+    }
+}
+
+impl From<String> for TokenSource {
+    fn from(token: String) -> Self {
+        TokenSource::Static(token)
+    }
 }
 
 /// Whether a run has been cancelled — by the caller's signal or by `stop` — and the tasks
