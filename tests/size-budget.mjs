@@ -9,8 +9,10 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // every wait raced against the signal, the attempt timer and the deadline, the run-wide
 // abort listener, header/URL checks at construction, maxRecordBytes, maxPages, and the
 // PAGINATION / REDIRECT errors. Then to 62 KB for gloo-net building the requests and wrapping
-// the responses (measured +2.0 KB gzip: its request builder, `http::Method`, its error type).
-const BUDGET_GZIP = 62 * 1024;
+// the responses (measured +2.0 KB gzip: its request builder, `http::Method`, its error type),
+// and to 63 KB for the run orchestration moved from the JS layer into host-tested core
+// modules (batches.rs +0.7 KB, turns.rs +0.9 KB gzip).
+const BUDGET_GZIP = 63 * 1024;
 // Everything a browser loads: the wasm, the glue, the entry and the for-await fast path.
 const files = ["appxite_customers_bg.wasm", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
 let gz = 0;

@@ -11,13 +11,14 @@ use std::rc::Rc;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::errors::to_js;
 use super::options;
 use crate::ascii::escape_non_ascii;
 use crate::client::{CheckedRun, Client};
+use crate::turns::Turns;
 use crate::error::Error;
 use crate::batches::{batches, Batches};
 use crate::pager::{CollectedPage, PageRun, Target};
@@ -141,7 +142,7 @@ impl CustomerIterator {
     #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<Customer, undefined>>")]
     pub fn next(&self) -> Promise {
         // Fast path: a decoded record is waiting, nothing is in flight, not cancelled.
-        if self.run.pending.get() == 0 && self.run.cancelled().is_none() {
+        if self.run.turns.is_idle() && self.run.cancelled().is_none() {
             if let Some(v) = self.run.pop() {
                 return Promise::resolve(&iter_result(&v, false));
             }
@@ -229,8 +230,8 @@ fn iter_result(value: &JsValue, done: bool) -> JsValue {
 }
 
 /// One run as the JS iterators see it. The source is taken out of its cell while a step is
-/// awaited (no `RefCell` borrow is ever held across an `.await`), and steps are chained so
-/// that a `next()` called before the previous one settled waits its turn.
+/// awaited (no `RefCell` borrow is ever held across an `.await`), and a `next()` called before
+/// the previous one settled waits its turn (`crate::turns`).
 pub struct Run {
     source: Source,
     transport: FetchTransport,
@@ -239,8 +240,8 @@ pub struct Run {
     buffer: RefCell<(Array, u32)>,
     /// The page the buffered customers came from, and whether it is complete.
     buffer_page: Cell<Option<(u32, bool)>>,
-    pending: Cell<u32>,
-    tail: RefCell<Option<Promise>>,
+    /// Steps run one at a time, in call order (`crate::turns`).
+    turns: Turns,
     done: Cell<bool>,
 }
 
@@ -273,8 +274,7 @@ impl Run {
             page_size,
             buffer: RefCell::new((Array::new(), 0)),
             buffer_page: Cell::new(None),
-            pending: Cell::new(0),
-            tail: RefCell::new(None),
+            turns: Turns::new(),
             done: Cell::new(false),
         }
     }
@@ -350,21 +350,11 @@ impl Run {
 
     /// Run `step` after every step started before it.
     fn serialized(self: &Rc<Self>, step: JsStep) -> Promise {
-        // Wait for the previous step only while one is running (not for its settled promise:
-        // that would cost a JsFuture and a turn of the microtask queue per chunk).
-        let before = self.tail.borrow_mut().take().filter(|_| self.pending.get() > 0);
-        let me = self.clone();
-        me.pending.set(me.pending.get() + 1);
-        let promise = to_promise(Box::pin(async move {
-            if let Some(p) = before {
-                let _ = JsFuture::from(p).await;
-            }
-            let result = step.await;
-            me.pending.set(me.pending.get() - 1);
-            result
-        }));
-        *self.tail.borrow_mut() = Some(promise.clone());
-        promise
+        let turn = self.turns.take();
+        to_promise(Box::pin(async move {
+            let _turn = turn.await;
+            step.await
+        }))
     }
 
     fn error(&self, e: &Error) -> JsValue {
