@@ -1,9 +1,15 @@
-// Browsers, Vite and other bundlers: fetch and instantiate the wasm next to this file.
-// Top-level await, so `import { AppxiteClient } from "appxite-customers"` needs no init call.
-import init, * as glue from "./appxite_customers.js";
+// Browsers and every bundler (webpack, Vite, Rollup, esbuild, Parcel, Next.js): the wasm is
+// embedded in wasm-inline.js (gzip, then base64), so there is no asset for a bundler to emit —
+// or to silently leave out — and no URL or file to resolve at run time. The runtime's own
+// DecompressionStream unpacks it (the embedded text costs ~1 KB gzip more than the bare .wasm);
+// top-level await, so `import { AppxiteClient } from "appxite-customers"` needs no init call.
+import * as glue from "./appxite_customers.js";
+import { wasmGzipBase64 } from "./wasm-inline.js";
 import { installFastIterator } from "./fast-iterator.js";
 
-await init({ module_or_path: new URL("./appxite_customers_bg.wasm", import.meta.url) });
+const gzipped = Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
+const bytes = await new Response(new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+glue.initSync({ module: await WebAssembly.compile(bytes) });
 installFastIterator(glue);
 
 // Local bindings (not `export … from`): a bundler may then never skip this module's init.

@@ -24,10 +24,31 @@ sed -i -e 's/options: CustomersOptions)/options?: CustomersOptions)/' \
   -e 's/constructor(options: AppxiteClientOptions)/constructor(options?: AppxiteClientOptions)/' \
   -e 's/toArray(options: { limit?: number })/toArray(options?: { limit?: number })/' \
   -e '/\[Symbol.dispose\]()/d' "$DTS"
+# wasm-bindgen's init declarations (InitInput, initSync, the default init) name DOM types —
+# RequestInfo, BufferSource, WebAssembly — that a Node-only TypeScript project does not have.
+# The package never exposes init, so they are cut from the .d.ts.
+grep -q '^export type InitInput = ' "$DTS" || { echo "build-pkg: wasm-bindgen's init declarations not found in $DTS" >&2; exit 1; }
+sed -i '/^export type InitInput = /,$d' "$DTS"
+# The glue's async init defaults to `new URL("appxite_customers_bg.wasm", import.meta.url)`.
+# No entry uses that default (the wasm is embedded, or imported as a module in workerd), but
+# webpack, Vite and Parcel see the URL and emit the .wasm as an asset nobody loads: cut it.
+GLUE=pkg.tmp/appxite_customers.js
+grep -q "module_or_path = new URL('appxite_customers_bg.wasm', import.meta.url);" "$GLUE" \
+  || { echo "build-pkg: the glue's default wasm URL not found in $GLUE" >&2; exit 1; }
+sed -i "s|module_or_path = new URL('appxite_customers_bg.wasm', import.meta.url);|throw new Error('appxite-customers: init needs the module');|" "$GLUE"
 # The glue is ~30 KB of readable JS: minify it (the .d.ts documents the API).
 node_modules/.bin/terser pkg.tmp/appxite_customers.js --module --compress --mangle \
   -o pkg.tmp/appxite_customers.min.js && mv pkg.tmp/appxite_customers.min.js pkg.tmp/appxite_customers.js
 cp pkg-template/* pkg.tmp/
+# The wasm embedded as gzip + base64 for the browser and Node entries (see index.browser.js).
+node -e '
+  const { readFileSync, writeFileSync } = require("node:fs");
+  const { gzipSync, constants } = require("node:zlib");
+  const gz = gzipSync(readFileSync("pkg.tmp/appxite_customers_bg.wasm"), { level: constants.Z_BEST_COMPRESSION });
+  writeFileSync("pkg.tmp/wasm-inline.js",
+    "// The SDK'"'"'s WebAssembly, gzip then base64 (written by scripts/build-pkg.sh).\n" +
+    "export const wasmGzipBase64 = \"" + gz.toString("base64") + "\";\n");
+'
 # The npm README: the user-facing parts of README.md (between npm:start / npm:end markers).
 awk '/<!-- npm:end -->/ {on=0; next} /<!-- npm:start -->/ {on=1; next} on' on=1 README.md > pkg.tmp/README.md
 VERSION=$(sed -n '0,/^version = "\(.*\)"/s//\1/p' Cargo.toml)

@@ -29,10 +29,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 if [ "${1:-}" = "--browser" ]; then
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    step "apt-get install chromium chromium-driver"
+  # Three engines: Chromium, Firefox ESR and WebKitGTK (driven by WebKitWebDriver under Xvfb).
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+     || ! command -v firefox-esr >/dev/null || ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null; then
+    step "apt-get install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt-get install -y -qq chromium chromium-driver firefox-esr webkit2gtk-driver xvfb >/dev/null
+  fi
+  if ! [ -x "$HOME/.cargo/bin/geckodriver" ]; then
+    step "cargo install geckodriver (about 2 minutes, once)"
+    cargo install --quiet geckodriver
   fi
 fi

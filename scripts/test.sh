@@ -14,8 +14,10 @@ cargo test --workspace --quiet
 section "package size budget"
 node tests/size-budget.mjs
 
-section "TypeScript: tsc --strict on a typed consumer"
+section "TypeScript: tsc --strict on a typed consumer (DOM + NodeNext, Node-only, bundler resolution)"
 node_modules/.bin/tsc -p tests/types
+node_modules/.bin/tsc -p tests/types/node-only
+node_modules/.bin/tsc -p tests/types/bundler
 
 # One emulator for the suites whose URL is fixed at build time (wasm-bindgen-test).
 MOCK_PORT=18181
@@ -46,6 +48,12 @@ node --test tests/workerd/
 
 section "headless Chromium (Playwright): the demo page, importing the built package"
 node --test tests/browser/
+
+section "Firefox and WebKit (W3C WebDriver): the shared scenarios and the demo page"
+node --test tests/engines/
+
+section "consumers: the packed tarball in Node, Bun, Deno, esbuild, Rollup, webpack, Vite, Parcel, Next.js, wrangler"
+node --test tests/consumers/
 
 # One closing line over every runner (cargo test and node:test print their own per suite).
 passed=$(( $(grep -oE 'test result: ok\. [0-9]+ passed' build/test.log | awk '{s+=$4} END {print s+0}') \

@@ -287,6 +287,11 @@ enum BodyReader {
     Byob(ByobReader, Option<js_sys::ArrayBuffer>),
 }
 
+thread_local! {
+    /// Set once a body stream refused a BYOB reader: the engine has none (WebKit).
+    static BYOB_MISSING: Cell<bool> = const { Cell::new(false) };
+}
+
 /// The buffer a BYOB reader reads into.
 const BYOB_BUFFER: u32 = 64 * 1024;
 /// Reads after which the chunk size is judged, and the average below which BYOB is used.
@@ -317,7 +322,7 @@ impl BodyReader {
             BodyReader::Default { reader, stream, reads, bytes } => {
                 *reads += 1;
                 *bytes = bytes.saturating_add(value.length());
-                if *reads != SMALL_CHUNK_READS || *bytes / *reads >= SMALL_CHUNK_BYTES {
+                if *reads != SMALL_CHUNK_READS || *bytes / *reads >= SMALL_CHUNK_BYTES || BYOB_MISSING.get() {
                     return;
                 }
                 reader.release_lock();
@@ -330,8 +335,12 @@ impl BodyReader {
                     .filter(|r| !r.is_undefined());
                 *self = match byob {
                     Some(r) => BodyReader::Byob(r.unchecked_into(), None),
-                    // No BYOB for this stream: back to its own chunks.
-                    None => BodyReader::new(stream.clone()),
+                    // No BYOB in this engine (WebKit has no byte streams): back to the stream's
+                    // own chunks, and never try again in this instance.
+                    None => {
+                        BYOB_MISSING.set(true);
+                        BodyReader::new(stream.clone())
+                    }
                 };
             }
         }
