@@ -183,6 +183,29 @@ test("Vite, zero config (vite build)", async () => {
   await inBrowser("vite", join(dir, "dist"));
 });
 
+test("Vite dev server (vite), zero config", async () => {
+  const dir = prepare("vite", { "browser-app.js": "app.js", "index.html": "index.html" });
+  rmSync(join(dir, "node_modules/.vite"), { recursive: true, force: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(join(dir, "node_modules/.bin/vite"), ["--port", String(port), "--strictPort", "--host", "127.0.0.1"], { cwd: dir, env, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    let seen = "";
+    child.stdout.on("data", (d) => (seen += d));
+    for (let i = 0; i < 150 && !seen.includes(String(port)); i++) await new Promise((r) => setTimeout(r, 100));
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/?api=${mock.url}&org=${org}`);
+    await page.waitForFunction(() => document.getElementById("out")?.textContent !== "loading", null, { timeout: 60_000 });
+    checkResult("vite dev", await page.locator("#out").innerText());
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    child.kill();
+    await once(child, "exit");
+  }
+});
+
 test("Parcel 2, default config (parcel build index.html)", async () => {
   const dir = prepare("parcel", { "browser-app.js": "app.js", "index.html": "index.html" });
   run(join(dir, "node_modules/.bin/parcel"), ["build", "index.html", "--no-source-maps", "--log-level", "warn"], dir);
