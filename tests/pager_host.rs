@@ -155,6 +155,7 @@ impl Scripted {
     /// POST: each ID's three customers (`{id}-0` …), after the ID's latency; a failing ID's
     /// batch gets a 500.
     async fn send_batch(&self, body: &str) -> Result<(ResponseHead, Body), Error> {
+        // Iterator::skip: the text before the first quote.
         let ids: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
         {
             let mut s = self.0.borrow_mut();
