@@ -107,11 +107,14 @@ impl<T: Transport + 'static> Batches<T> {
 
 impl<T: Transport> Drop for Batches<T> {
     fn drop(&mut self) {
-        let mut s = self.state.borrow_mut();
-        s.ended = true;
-        s.waiting.clear();
-        if let Some(w) = s.pump.take() {
-            w.wake();
+        // Never a panic (a trap in wasm) on a busy state, should this ever be dropped from
+        // inside the pump's poll: the pump then finds itself alone on its next poll.
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.ended = true;
+            s.waiting.clear();
+            if let Some(w) = s.pump.take() {
+                w.wake();
+            }
         }
     }
 }

@@ -288,3 +288,21 @@ test("one listener on the caller's AbortSignal per run, whatever the concurrency
     process.off("warning", onWarning);
   }
 });
+
+test("stopping from inside onEvent, while concurrent batches are being driven, ends the run cleanly", async () => {
+  let it;
+  let stopped = 0;
+  const c = client({
+    onEvent: (e) => {
+      if (e.type === "page" && it && stopped++ === 0) it.return();
+    },
+  });
+  const platform = mock.resellers[0].platformUrl;
+  const ids = mock.resellers.filter((r) => r.platformUrl === platform).slice(0, 6).map((r) => r.id);
+  it = c.customersByIds(ids, { batchSize: 1, concurrency: 3 })[Symbol.asyncIterator]();
+  const r = await it.next().then((v) => ({ v }), (e) => ({ e }));
+  assert.ok(r.v?.done === true || r.e?.code === "ABORTED", JSON.stringify(r));
+  assert.equal(stopped, 1);
+  // The client (and the wasm instance) still works.
+  assert.equal((await client().customers(mock.resellers[0].id).toArray()).length, mock.resellers[0].customerCount);
+});

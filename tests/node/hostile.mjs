@@ -34,7 +34,16 @@ export async function writeMany(res, chunk, times) {
   for (let i = 0; i < times; i++) {
     if (res.destroyed) return false;
     if (!res.write(chunk)) {
-      await Promise.race([once(res, "drain"), once(res, "close")]);
+      // One listener pair per wait, removed after (events.once would leave the loser's behind).
+      await new Promise((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
+      });
     }
   }
   return !res.destroyed;
