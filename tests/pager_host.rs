@@ -155,8 +155,7 @@ impl Scripted {
     /// POST: each ID's three customers (`{id}-0` …), after the ID's latency; a failing ID's
     /// batch gets a 500.
     async fn send_batch(&self, body: &str) -> Result<(ResponseHead, Body), Error> {
-        // Iterator::skip: the text before the first quote.
-        let ids: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
+        let ids: Vec<String> = serde_json::from_str(body).expect("the POST body is a JSON array of IDs");
         {
             let mut s = self.0.borrow_mut();
             s.requests.push(ids.join(","));

@@ -17,6 +17,16 @@ const client = (options = {}) => new AppxiteClient({ baseUrl: mock.url, referer:
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const distributor = mock.distributors[0];
 
+/** Start `run(signal)`, abort after `afterMs` with `reason`; how soon after the abort it settled. */
+async function abortedWhileWaiting(run, afterMs, reason) {
+  const controller = new AbortController();
+  const pending = run(controller.signal);
+  await sleep(afterMs);
+  const abortedAt = performance.now();
+  controller.abort(reason);
+  return settle(pending, abortedAt);
+}
+
 /** How long `promise` took to settle after `from` (ms), and what it settled with. */
 async function settle(promise, from = performance.now()) {
   const value = await promise.then((v) => ({ ok: v }), (e) => ({ error: e }));
@@ -65,12 +75,7 @@ test("a token function that never settles: TIMEOUT after timeoutMs, ABORTED on t
   assert.equal(r.error?.code, "TIMEOUT");
   assert.ok(r.ms < 400, `took ${r.ms} ms`);
 
-  const controller = new AbortController();
-  const run = stuck.customers(distributor.id, { signal: controller.signal }).toArray();
-  await sleep(200);
-  const abortedAt = performance.now();
-  controller.abort(new Error("user left"));
-  r = await settle(run, abortedAt);
+  r = await abortedWhileWaiting((signal) => stuck.customers(distributor.id, { signal }).toArray(), 200, new Error("user left"));
   assert.equal(r.error?.code, "ABORTED");
   assert.equal(r.error.cause?.message, "user left");
   assert.ok(r.ms < 100, `ABORTED ${r.ms} ms after the abort`);
@@ -89,12 +94,7 @@ test("a fetch that ignores its signal cannot outlive timeoutMs, deadlineMs or th
   r = await settle(deaf.customers(distributor.id, { timeoutMs: 60_000, deadlineMs: 250 }).toArray());
   assert.equal(r.error?.code, "TIMEOUT");
   assert.ok(r.ms < 350, `took ${r.ms} ms`);
-  const controller = new AbortController();
-  const run = deaf.customers(distributor.id, { signal: controller.signal }).toArray();
-  await sleep(100);
-  const abortedAt = performance.now();
-  controller.abort();
-  r = await settle(run, abortedAt);
+  r = await abortedWhileWaiting((signal) => deaf.customers(distributor.id, { signal }).toArray(), 100);
   assert.equal(r.error?.code, "ABORTED");
   assert.ok(r.ms < 100, `ABORTED ${r.ms} ms after the abort`);
 });

@@ -5,23 +5,16 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { abortScenario } from "../shared/abort-scenario.js";
 import { abortSetup, checkAbort } from "../shared/abort-setup.mjs";
-import { startWorker } from "./miniflare.mjs";
+import { scenarioWorker } from "./miniflare.mjs";
 
 const setup = await abortSetup();
-const mf = startWorker(`
-import { AppxiteClient } from "appxite-customers";
-const abortScenario = ${abortScenario.toString()};
-export default {
-  async fetch(request) {
-    return Response.json(await abortScenario(AppxiteClient, await request.json()));
-  },
-};`);
+const worker = scenarioWorker(abortScenario);
 after(async () => {
-  await mf.dispose();
+  await worker.dispose();
   await setup.stop();
 });
 
 test("abort during fetch, body, retry wait and between pages (workerd)", async () => {
-  const res = await mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify({ ...setup.cfg, referer: "https://portal.example" }) });
-  await checkAbort(assert, "workerd", await res.json(), setup.mocks);
+  const result = await worker.run({ ...setup.cfg, referer: "https://portal.example" });
+  await checkAbort(assert, "workerd", result, setup.mocks);
 });

@@ -4,27 +4,17 @@ import assert from "node:assert/strict";
 import { slowConsumerScenario } from "../shared/slow-consumer-scenario.js";
 import { checkSlowConsumer } from "../shared/slow-consumer-check.mjs";
 import { startMock } from "../node/mock.mjs";
-import { startWorker } from "./miniflare.mjs";
+import { scenarioWorker } from "./miniflare.mjs";
 
 const mock = await startMock();
-const mf = startWorker(`
-import { AppxiteClient } from "appxite-customers";
-const slowConsumerScenario = ${slowConsumerScenario.toString()};
-export default {
-  async fetch(request) {
-    return Response.json(await slowConsumerScenario(AppxiteClient, await request.json()));
-  },
-};`);
+const worker = scenarioWorker(slowConsumerScenario);
 after(async () => {
-  await mf.dispose();
+  await worker.dispose();
   await mock.stop();
 });
 
 test("slow consumer, stuck token, deaf fetch (workerd)", { timeout: 60_000 }, async () => {
   const org = mock.distributors[0];
-  const res = await mf.dispatchFetch("http://worker/", {
-    method: "POST",
-    body: JSON.stringify({ url: mock.url, referer: "https://portal.example", org: org.id }),
-  });
-  checkSlowConsumer(assert, "workerd", await res.json(), org.customerCount);
+  const result = await worker.run({ url: mock.url, referer: "https://portal.example", org: org.id });
+  checkSlowConsumer(assert, "workerd", result, org.customerCount);
 });

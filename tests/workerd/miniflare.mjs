@@ -27,3 +27,25 @@ export function startWorker(workerSource, bindings = {}) {
     bindings,
   });
 }
+
+/**
+ * A Worker that runs `scenario(AppxiteClient, cfg)` (a function from tests/shared/) for each
+ * POSTed `cfg` and answers with its result: the same scenarios as in Node and the browsers.
+ */
+export function scenarioWorker(scenario) {
+  const mf = startWorker(`
+import { AppxiteClient } from "appxite-customers";
+const scenario = ${scenario.toString()};
+export default {
+  async fetch(request) {
+    return Response.json(await scenario(AppxiteClient, await request.json()));
+  },
+};`);
+  return {
+    async run(cfg) {
+      const res = await mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify(cfg) });
+      return res.json();
+    },
+    dispose: () => mf.dispose(),
+  };
+}
