@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 
-use crate::data::Sections;
+use std::sync::Arc;
+
+use crate::data::{Customer, Sections};
 use crate::{InFlight, SharedState};
 
 /// Where a faulty body stops.
@@ -26,7 +28,8 @@ const PACED_CHUNK: usize = 16 * 1024;
 
 struct Writer {
     state: SharedState,
-    indices: Vec<u32>,
+    /// The page's records, fixed when the response began.
+    records: Vec<Arc<Customer>>,
     sections: Sections,
     next: usize,
     sent: u64,
@@ -49,14 +52,14 @@ enum Step {
 
 pub fn customer_stream(
     state: SharedState,
-    indices: Vec<u32>,
+    records: Vec<Arc<Customer>>,
     sections: Sections,
     cut: Option<Cut>,
     in_flight: InFlight,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     let w = Writer {
         state,
-        indices,
+        records,
         sections,
         next: 0,
         sent: 0,
@@ -122,15 +125,14 @@ impl Writer {
             out.push(b'[');
             self.opened = true;
         }
-        let customers = &self.state.data.customers;
-        while out.len() < size && self.next < self.indices.len() {
+        while out.len() < size && self.next < self.records.len() {
             if self.next > 0 {
                 out.push(b',');
             }
-            customers[self.indices[self.next] as usize].write_json(self.sections, &mut out);
+            self.records[self.next].write_json(self.sections, &mut out);
             self.next += 1;
         }
-        if self.next == self.indices.len() {
+        if self.next == self.records.len() {
             out.push(b']');
             self.closed = true;
         }

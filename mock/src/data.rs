@@ -2,13 +2,17 @@
 //! at start from `--seed` and `--customers` only (never from fault or latency flags), so a
 //! clean emulator and a chaotic one with the same seed are each other's ground truth.
 //!
-//! Customers are laid out in depth-first order of the organization tree, so every
-//! organization's customers — direct or the whole subtree — are one contiguous range.
-//! Each customer's JSON is serialized once, as one fragment per optional section; a response
-//! is assembled by concatenating the fragments the query asked for.
+//! Customers are listed in depth-first order of the organization tree: an organization's own
+//! customers, then each child reseller's. Each customer's JSON is serialized once, as one
+//! fragment per optional section; a response is assembled by concatenating the fragments the
+//! query asked for.
+//!
+//! The data set can change while the emulator runs (`/__mock/mutate`, `/__mock/drift`): a
+//! customer's record is never edited in place — a change stores a new record in a new slot —
+//! so a response already being streamed keeps the records it started with.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -55,10 +59,13 @@ pub struct Org {
     pub kind: OrgKind,
     pub parent: Option<usize>,
     pub platform: usize,
-    /// Customers owned directly by this organization (a customer: itself).
-    pub direct: Range<usize>,
-    /// Every customer in this organization's subtree (a customer: itself).
-    pub subtree: Range<usize>,
+    /// Distributor: its resellers, in order.
+    pub children: Vec<usize>,
+    /// Distributor or reseller: the slots of the customers it owns directly, in list order.
+    /// A customer: its own current slot.
+    pub direct: Vec<u32>,
+    /// Removed by a mutation: no longer listed nor found by ID.
+    pub removed: bool,
 }
 
 /// The optional sections of a customer record, in the article's order.
@@ -71,9 +78,12 @@ pub struct Sections {
     pub industries: bool,
 }
 
-/// One customer, pre-serialized.
+/// One customer, pre-serialized. Never changed once stored (see the module docs).
 pub struct Customer {
     pub id: String,
+    /// Its organization entry (index into `DataSet::orgs`).
+    pub org: usize,
+    pub name: String,
     pub status: Status,
     /// `{"customerId":…,"customerSegment":…` — no closing brace.
     base: Box<[u8]>,
@@ -101,6 +111,25 @@ impl Customer {
         out.push(b'}');
     }
 
+    /// The same customer under another name (its `customerName` rewritten in place).
+    fn renamed(&self, name: &str) -> Customer {
+        let quoted = |v: &str| format!("\"customerName\":{}", serde_json::to_string(v).expect("a string serializes"));
+        let (old, new) = (quoted(&self.name), quoted(name));
+        let base = String::from_utf8_lossy(&self.base).replacen(&old, &new, 1);
+        Customer {
+            id: self.id.clone(),
+            org: self.org,
+            name: name.to_string(),
+            status: self.status,
+            base: base.into_bytes().into_boxed_slice(),
+            tenants: self.tenants.clone(),
+            addresses: self.addresses.clone(),
+            contacts: self.contacts.clone(),
+            custom_properties: self.custom_properties.clone(),
+            industries: self.industries.clone(),
+        }
+    }
+
     fn parts(&self, s: Sections) -> impl Iterator<Item = &[u8]> {
         [
             Some(&*self.base),
@@ -123,9 +152,20 @@ pub struct Platform {
 pub struct DataSet {
     pub platforms: Vec<Platform>,
     pub orgs: Vec<Org>,
-    pub customers: Vec<Customer>,
+    /// Every record ever stored, by slot (a change adds a slot; old slots stay valid).
+    pub customers: Vec<Arc<Customer>>,
     /// Lower-case org ID → index into `orgs`.
     by_id: HashMap<String, usize>,
+    /// Customers made by mutations so far (numbers their names).
+    added: usize,
+}
+
+/// What `/__mock/mutate` did.
+#[derive(Serialize, Default, Debug)]
+pub struct Mutation {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
 }
 
 /// The name every data set gives one customer, so front ends are tested for escaping.
@@ -197,8 +237,9 @@ impl DataSet {
                 kind: OrgKind::Distributor,
                 parent: None,
                 platform,
-                direct: 0..0,
-                subtree: 0..0,
+                children: Vec::new(),
+                direct: Vec::new(),
+                removed: false,
             });
             // Distributors also sell directly to a few customers of their own.
             owners.push((dist, 1));
@@ -212,9 +253,11 @@ impl DataSet {
                     kind: OrgKind::Reseller,
                     parent: Some(dist),
                     platform,
-                    direct: 0..0,
-                    subtree: 0..0,
+                    children: Vec::new(),
+                    direct: Vec::new(),
+                    removed: false,
                 });
+                orgs[dist].children.push(idx);
                 owners.push((idx, 2 + rng.below(9)));
             }
         }
@@ -235,56 +278,155 @@ impl DataSet {
         }
 
         // 3. Customers, in depth-first order.
-        let mut list: Vec<Customer> = Vec::with_capacity(customers);
+        let mut data = DataSet { platforms, orgs, customers: Vec::with_capacity(customers), by_id: HashMap::new(), added: 0 };
         let markup_at = customers.min(4).saturating_sub(1); // an early customer, on page 1
         for (&(owner, _), &count) in owners.iter().zip(&counts) {
-            let start = list.len();
             for _ in 0..count {
-                let n = list.len();
-                let (id, name, customer) = make_customer(&mut rng, &orgs[owner], n, n == markup_at);
-                let platform = orgs[owner].platform;
-                list.push(customer);
-                orgs.push(Org {
-                    id,
-                    name,
-                    kind: OrgKind::Customer,
-                    parent: Some(owner),
-                    platform,
-                    direct: n..n + 1,
-                    subtree: n..n + 1,
-                });
-            }
-            orgs[owner].direct = start..list.len();
-        }
-        // Subtrees: a reseller's is its direct range; a distributor's spans its resellers.
-        for org in orgs.iter_mut().filter(|o| o.kind != OrgKind::Customer) {
-            org.subtree = org.direct.clone();
-        }
-        for i in 0..orgs.len() {
-            if let (OrgKind::Reseller, Some(p)) = (orgs[i].kind, orgs[i].parent) {
-                let r = orgs[i].direct.clone();
-                let s = &mut orgs[p].subtree;
-                s.start = s.start.min(r.start);
-                s.end = s.end.max(r.end);
+                let n = data.customers.len();
+                let slot = data.new_customer(&mut rng, owner, n, n == markup_at);
+                data.orgs[owner].direct.push(slot);
             }
         }
-        let by_id = orgs.iter().enumerate().map(|(i, o)| (o.id.to_ascii_lowercase(), i)).collect();
-        DataSet { platforms, orgs, customers: list, by_id }
+        data.by_id = data.orgs.iter().enumerate().map(|(i, o)| (o.id.to_ascii_lowercase(), i)).collect();
+        data
+    }
+
+    /// Store a new customer of `owner` (its org entry and its record); not yet listed.
+    fn new_customer(&mut self, rng: &mut Rng, owner: usize, n: usize, markup: bool) -> u32 {
+        let org = self.orgs.len();
+        let slot = self.customers.len() as u32;
+        let (id, name, customer) = make_customer(rng, &self.orgs[owner], org, n, markup);
+        let platform = self.orgs[owner].platform;
+        self.customers.push(Arc::new(customer));
+        self.orgs.push(Org {
+            id,
+            name,
+            kind: OrgKind::Customer,
+            parent: Some(owner),
+            platform,
+            children: Vec::new(),
+            direct: vec![slot],
+            removed: false,
+        });
+        slot
     }
 
     pub fn org(&self, id: &str) -> Option<&Org> {
         self.by_id.get(&id.to_ascii_lowercase()).map(|&i| &self.orgs[i])
     }
 
-    /// The customers an organization ID stands for: a customer stands for itself; a
-    /// distributor or reseller for its whole subtree (`include_children`) or only the
-    /// customers it owns directly.
-    pub fn customers_of(&self, org: &Org, include_children: bool) -> Range<usize> {
+    /// An organization's index by ID.
+    pub fn org_index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    /// The customers an organization ID stands for, as slots in list order: a customer
+    /// stands for itself; a distributor or reseller for its whole subtree (`include_children`:
+    /// its own customers, then each reseller's) or only the customers it owns directly.
+    pub fn customers_of(&self, org: &Org, include_children: bool) -> Vec<u32> {
+        let mut out = org.direct.clone();
         if include_children {
-            org.subtree.clone()
-        } else {
-            org.direct.clone()
+            for &child in &org.children {
+                out.extend_from_slice(&self.orgs[child].direct);
+            }
         }
+        out
+    }
+
+    /// Every listed customer, in list order.
+    pub fn all_customers(&self) -> Vec<u32> {
+        let tops = self.orgs.iter().filter(|o| o.kind == OrgKind::Distributor);
+        tops.flat_map(|o| self.customers_of(o, true)).collect()
+    }
+
+    /// Where a customer (by slot) is in its owner's list: (owner, position).
+    pub(crate) fn place(&self, slot: u32) -> (usize, usize) {
+        let owner = self.orgs[self.customers[slot as usize].org].parent.expect("a customer has an owner");
+        let at = self.orgs[owner].direct.iter().position(|&s| s == slot).expect("a listed customer is in its owner's list");
+        (owner, at)
+    }
+
+    /// Add a new customer of `owner` at position `at` of its list; its ID.
+    pub(crate) fn insert(&mut self, rng: &mut Rng, owner: usize, at: usize) -> String {
+        self.added += 1;
+        let n = 1_000_000 + self.added;
+        let slot = self.new_customer(rng, owner, n, false);
+        let org = self.customers[slot as usize].org;
+        self.by_id.insert(self.orgs[org].id.to_ascii_lowercase(), org);
+        self.orgs[owner].direct.insert(at, slot);
+        self.orgs[org].id.clone()
+    }
+
+    /// Remove a listed customer (by slot); its ID.
+    pub fn remove(&mut self, slot: u32) -> String {
+        let (owner, at) = self.place(slot);
+        self.orgs[owner].direct.remove(at);
+        let org = self.customers[slot as usize].org;
+        self.orgs[org].removed = true;
+        self.by_id.remove(&self.orgs[org].id.to_ascii_lowercase());
+        self.orgs[org].id.clone()
+    }
+
+    /// Change a listed customer (by slot): a new record with another `customerName`, in the
+    /// same place of the list; its ID.
+    pub fn change(&mut self, slot: u32) -> String {
+        let org = self.customers[slot as usize].org;
+        self.change_slot(slot);
+        self.orgs[org].id.clone()
+    }
+
+    /// [`change`](Self::change), giving the new record's slot.
+    pub fn change_slot(&mut self, slot: u32) -> u32 {
+        let (owner, at) = self.place(slot);
+        let old = self.customers[slot as usize].clone();
+        let name = match old.name.rsplit_once(" · rev ") {
+            Some((head, rev)) => format!("{head} · rev {}", rev.parse::<u32>().unwrap_or(1) + 1),
+            None => format!("{} · rev 2", old.name),
+        };
+        let new_slot = self.customers.len() as u32;
+        self.customers.push(Arc::new(old.renamed(&name)));
+        self.orgs[owner].direct[at] = new_slot;
+        self.orgs[old.org].direct = vec![new_slot];
+        self.orgs[old.org].name = name;
+        new_slot
+    }
+
+    /// `/__mock/mutate`: deterministic (same seed, same data → same result) additions under
+    /// resellers of `under`'s subtree (the whole data set if `None`), removals and changes of
+    /// distinct existing customers there.
+    pub fn mutate(&mut self, seed: u64, add: usize, remove: usize, change: usize, under: Option<usize>) -> Mutation {
+        let mut rng = Rng::new(seed ^ 0x6d75_7461_7465);
+        let mut pool = match under {
+            Some(o) => self.customers_of(&self.orgs[o], true),
+            None => self.all_customers(),
+        };
+        let mut out = Mutation::default();
+        // Distinct picks: a partial Fisher–Yates over the pool.
+        let picks = (remove + change).min(pool.len());
+        for k in 0..picks {
+            let j = k + rng.below((pool.len() - k) as u64) as usize;
+            pool.swap(k, j);
+        }
+        for (k, &slot) in pool[..picks].iter().enumerate() {
+            if k < remove {
+                out.removed.push(self.remove(slot));
+            } else {
+                out.changed.push(self.change(slot));
+            }
+        }
+        let owners: Vec<usize> = match under {
+            Some(o) if self.orgs[o].kind == OrgKind::Reseller => vec![o],
+            Some(o) => self.orgs[o].children.clone(),
+            None => self.orgs.iter().enumerate().filter(|(_, o)| o.kind == OrgKind::Reseller).map(|(i, _)| i).collect(),
+        };
+        if !owners.is_empty() {
+            for _ in 0..add {
+                let owner = *rng.pick(&owners);
+                let at = rng.below(self.orgs[owner].direct.len() as u64 + 1) as usize;
+                out.added.push(self.insert(&mut rng, owner, at));
+            }
+        }
+        out
     }
 }
 
@@ -313,7 +455,7 @@ fn maybe<'a>(rng: &mut Rng, p_null: f64, value: &'a str) -> Option<&'a str> {
     (!rng.chance(p_null)).then_some(value)
 }
 
-fn make_customer(rng: &mut Rng, owner: &Org, n: usize, markup: bool) -> (String, String, Customer) {
+fn make_customer(rng: &mut Rng, owner: &Org, org: usize, n: usize, markup: bool) -> (String, String, Customer) {
     let id = rng.uuid();
     let name = if markup {
         MARKUP_CUSTOMER_NAME.to_string()
@@ -447,6 +589,8 @@ fn make_customer(rng: &mut Rng, owner: &Org, n: usize, markup: bool) -> (String,
 
     let customer = Customer {
         id: id.clone(),
+        org,
+        name: name.clone(),
         status,
         base,
         tenants: t.0.into_boxed_slice(),

@@ -17,7 +17,7 @@ mod rng;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
@@ -53,6 +53,19 @@ pub struct Config {
     /// Cut a response whose client has not taken more of its body for this long (what a
     /// proxy or load balancer does to an idle connection); `None` = never.
     pub idle_cut_ms: Option<u64>,
+    /// Data that moves under paging from the start (`--drift`; see [`Drift`]).
+    pub drift: Drift,
+}
+
+/// After each GET page response: `insert` new customers, `remove` and `change` existing ones,
+/// at random places of the part of that organization's list the response has covered, so the
+/// pages still to come shift (an insert repeats a customer, a removal skips one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct Drift {
+    pub insert: usize,
+    pub remove: usize,
+    pub change: usize,
 }
 
 impl Default for Config {
@@ -68,6 +81,7 @@ impl Default for Config {
             bandwidth: None,
             max_ids: 1000,
             idle_cut_ms: None,
+            drift: Drift::default(),
         }
     }
 }
@@ -140,7 +154,10 @@ impl Drop for InFlight {
 
 pub struct AppState {
     pub config: Config,
-    pub data: DataSet,
+    /// Read by every request; written by `/__mock/mutate` and drift.
+    pub data: RwLock<DataSet>,
+    /// The drift in force (`/__mock/drift`), and the generator of its choices.
+    drift: Mutex<(Drift, rng::Rng)>,
     pub stats: Arc<Stats>,
     limiter: RateLimiter,
     /// Sequence number of API requests that passed validation (drives the fault schedule).
@@ -154,8 +171,9 @@ pub fn app(config: Config) -> (Router, SharedState) {
     let data = DataSet::generate(config.seed, config.customers);
     let state = Arc::new(AppState {
         limiter: RateLimiter::new(config.rate_limit),
+        drift: Mutex::new((config.drift, rng::Rng::new(config.seed ^ 0x6472_6966_74))),
         config,
-        data,
+        data: RwLock::new(data),
         stats: Arc::default(),
         fault_seq: AtomicU64::new(0),
     });
@@ -167,6 +185,8 @@ pub fn app(config: Config) -> (Router, SharedState) {
         .route("/__mock/orgs", get(list_orgs))
         .route("/__mock/stats", get(stats))
         .route("/__mock/requests", get(recent_requests))
+        .route("/__mock/mutate", axum::routing::post(mutate))
+        .route("/__mock/drift", axum::routing::post(set_drift))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
@@ -225,12 +245,18 @@ async fn get_details(
         let org_id = org_id.map_err(|_| ApiError::bad_request("The organization ID in the path is not valid UTF-8."))?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
         check_uuid(&org_id)?;
-        let org = state.data.org(&org_id).ok_or_else(|| unknown_org(&org_id))?;
-        let range = state.data.customers_of(org, params.include_child_organizations);
-        Ok::<_, ApiError>((params, vec![range]))
+        let data = state.data.read().unwrap();
+        let org = data.org(&org_id).ok_or_else(|| unknown_org(&org_id))?;
+        let list = data.customers_of(org, params.include_child_organizations);
+        Ok::<_, ApiError>((params, vec![list]))
     }
     .await;
-    respond(&state, result, guard).await
+    let drift = result.as_ref().ok().map(|(params, lists)| (*params, lists[0].clone()));
+    let response = respond(&state, result, guard).await;
+    if let Some((params, list)) = drift {
+        apply_drift(&state, &params, &list);
+    }
+    response
 }
 
 async fn post_details(
@@ -254,10 +280,11 @@ async fn post_details(
         let body = body?;
         let params = params::parse(query.as_deref()).map_err(ApiError::bad_request)?;
         let ids = parse_id_list(&body, state.config.max_ids)?;
+        let data = state.data.read().unwrap();
         let mut platform = None;
-        let mut ranges = Vec::with_capacity(ids.len());
+        let mut lists = Vec::with_capacity(ids.len());
         for id in &ids {
-            let org = state.data.org(id).ok_or_else(|| unknown_org(id))?;
+            let org = data.org(id).ok_or_else(|| unknown_org(id))?;
             match platform {
                 None => platform = Some((org.platform, id)),
                 Some((p, first)) if p != org.platform => {
@@ -268,9 +295,9 @@ async fn post_details(
                 }
                 Some(_) => {}
             }
-            ranges.push(state.data.customers_of(org, params.include_child_organizations));
+            lists.push(data.customers_of(org, params.include_child_organizations));
         }
-        Ok((params, ranges))
+        Ok((params, lists))
     }
     .await;
     respond(&state, result, guard).await
@@ -349,29 +376,33 @@ fn parse_id_list(body: &[u8], max: usize) -> Result<Vec<String>, ApiError> {
 /// Filter, page and stream the selected customers (or the error).
 async fn respond(
     state: &SharedState,
-    result: Result<(params::Params, Vec<std::ops::Range<usize>>), ApiError>,
+    result: Result<(params::Params, Vec<Vec<u32>>), ApiError>,
     guard: InFlight,
 ) -> Response {
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
     if state.config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(state.config.latency_ms)).await;
     }
-    let (params, ranges) = match result {
+    let (params, lists) = match result {
         Ok(ok) => ok,
         Err(e) => {
             state.stats.count_status(e.status);
             return e.into_response();
         }
     };
-    let indices = select_page(state, &params, &ranges);
+    let records: Vec<Arc<data::Customer>> = {
+        let data = state.data.read().unwrap();
+        let (page, _) = select_page(&data, &params, &lists);
+        page.iter().map(|&slot| data.customers[slot as usize].clone()).collect()
+    };
     let sections = params.sections;
     let record_ends: Vec<u64> = {
         let mut at = 1u64; // after '['
-        indices
+        records
             .iter()
             .enumerate()
-            .map(|(i, &c)| {
-                at += (i > 0) as u64 + state.data.customers[c as usize].json_len(sections) as u64;
+            .map(|(i, c)| {
+                at += (i > 0) as u64 + c.json_len(sections) as u64;
                 at
             })
             .collect()
@@ -406,9 +437,9 @@ async fn respond(
     }
     state.stats.count_status(StatusCode::OK);
     if cut.is_none() {
-        state.stats.customers_served.fetch_add(indices.len() as u64, Ordering::Relaxed);
+        state.stats.customers_served.fetch_add(records.len() as u64, Ordering::Relaxed);
     }
-    let stream = body::customer_stream(state.clone(), indices, sections, cut, guard);
+    let stream = body::customer_stream(state.clone(), records, sections, cut, guard);
     let mut response = Response::new(axum::body::Body::from_stream(stream));
     response
         .headers_mut()
@@ -421,34 +452,102 @@ fn finish_error(state: &SharedState, e: ApiError) -> Response {
     e.into_response()
 }
 
-/// The page's customer indices: the union of the ranges in order (first occurrence wins),
-/// filtered by status, then the `page`-th slice of `page_size`.
-fn select_page(state: &SharedState, params: &params::Params, ranges: &[std::ops::Range<usize>]) -> Vec<u32> {
+/// The page's customer slots: the union of the lists in order (first occurrence wins),
+/// filtered by status, then the `page`-th slice of `page_size`; and where in that union the
+/// page ends.
+fn select_page(data: &DataSet, params: &params::Params, lists: &[Vec<u32>]) -> (Vec<u32>, usize) {
     let skip = (params.page as u64 - 1) * params.page_size as u64;
     let take = params.page_size as usize;
-    let customers = &state.data.customers;
-    let mut seen_upto: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(take.min(10_000));
     let mut matched = 0u64;
-    for r in ranges {
-        for i in r.clone() {
-            if seen_upto.iter().any(|s| s.contains(&i)) {
-                continue;
-            }
-            if params.customer_status.is_some_and(|s| customers[i].status != s) {
-                continue;
-            }
-            if matched >= skip {
-                out.push(i as u32);
-                if out.len() == take {
-                    return out;
-                }
-            }
-            matched += 1;
+    let mut position = 0;
+    for &slot in lists.iter().flatten() {
+        if lists.len() > 1 && !seen.insert(slot) {
+            continue;
         }
-        seen_upto.push(r.clone());
+        position += 1;
+        if params.customer_status.is_some_and(|s| data.customers[slot as usize].status != s) {
+            continue;
+        }
+        if matched >= skip {
+            out.push(slot);
+            if out.len() == take {
+                break;
+            }
+        }
+        matched += 1;
     }
-    out
+    (out, position)
+}
+
+/// Drift after a GET page (see [`Drift`]): changes at random places of `list` before the
+/// end of the page just served.
+fn apply_drift(state: &SharedState, params: &params::Params, list: &[u32]) {
+    let mut drift = state.drift.lock().unwrap();
+    let (d, rng) = &mut *drift;
+    if *d == Drift::default() {
+        return;
+    }
+    let mut data = state.data.write().unwrap();
+    let (_, covered) = select_page(&data, params, &[list.to_vec()]);
+    let mut covered: Vec<u32> = list[..covered].to_vec();
+    if covered.is_empty() {
+        return;
+    }
+    for _ in 0..d.insert {
+        let before = covered[rng.below(covered.len() as u64) as usize];
+        let (owner, at) = data.place(before);
+        data.insert(rng, owner, at);
+    }
+    for _ in 0..d.remove.min(covered.len()) {
+        let slot = covered.swap_remove(rng.below(covered.len() as u64) as usize);
+        data.remove(slot);
+    }
+    for _ in 0..d.change.min(covered.len()) {
+        let k = rng.below(covered.len() as u64) as usize;
+        covered[k] = data.change_slot(covered[k]);
+    }
+}
+
+/// `POST /__mock/mutate` (no auth, a test helper): `{"seed","add","remove","change","under"}`
+/// → `{"added","removed","changed"}` (IDs).
+async fn mutate(State(state): State<SharedState>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ask {
+        #[serde(default)]
+        seed: u64,
+        #[serde(default)]
+        add: usize,
+        #[serde(default)]
+        remove: usize,
+        #[serde(default)]
+        change: usize,
+        under: Option<String>,
+    }
+    let ask: Ask = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return ApiError::bad_request(format!("The mutation is not valid: {e}.")).into_response(),
+    };
+    let mut data = state.data.write().unwrap();
+    let under = match ask.under.as_deref().map(|id| data.org_index(id).ok_or_else(|| unknown_org(id))) {
+        Some(Err(e)) => return e.into_response(),
+        Some(Ok(o)) => Some(o),
+        None => None,
+    };
+    Json(data.mutate(ask.seed, ask.add, ask.remove, ask.change, under)).into_response()
+}
+
+/// `POST /__mock/drift` (no auth): `{"insert","remove","change"}`; `{}` stops it.
+async fn set_drift(State(state): State<SharedState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Drift>(&body) {
+        Ok(d) => {
+            state.drift.lock().unwrap().0 = d;
+            Json(serde_json::json!({ "insert": d.insert, "remove": d.remove, "change": d.change })).into_response()
+        }
+        Err(e) => ApiError::bad_request(format!("The drift is not valid: {e}.")).into_response(),
+    }
 }
 
 #[derive(Serialize)]
@@ -468,7 +567,7 @@ struct OrgView<'a> {
 /// `GET /__mock/orgs`: distributors and resellers (customers are left out: there are
 /// thousands), so tests, the demo and benchmarks pick IDs without hard-coding them.
 async fn list_orgs(State(state): State<SharedState>) -> Response {
-    let d = &state.data;
+    let d = state.data.read().unwrap();
     let orgs: Vec<OrgView> = d
         .orgs
         .iter()
@@ -479,13 +578,13 @@ async fn list_orgs(State(state): State<SharedState>) -> Response {
             kind: o.kind,
             parent_id: o.parent.map(|p| d.orgs[p].id.as_str()),
             platform_url: &d.platforms[o.platform].url,
-            customer_count: o.subtree.len(),
+            customer_count: d.customers_of(o, true).len(),
             direct_customer_count: o.direct.len(),
         })
         .collect();
     Json(serde_json::json!({
         "platforms": d.platforms.iter().map(|p| serde_json::json!({"name": p.name, "url": p.url})).collect::<Vec<_>>(),
-        "customerCount": d.customers.len(),
+        "customerCount": d.all_customers().len(),
         "orgs": orgs,
     }))
     .into_response()

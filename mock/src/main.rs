@@ -42,6 +42,10 @@ struct Args {
     /// cut idle connections).
     #[arg(long)]
     idle_cut_ms: Option<u64>,
+    /// Data that moves under paging: after each GET page, insert I, remove R and change C
+    /// customers in the part of the list already served (`I,R,C`; see /__mock/drift).
+    #[arg(long, value_parser = parse_drift)]
+    drift: Option<appxite_mock::Drift>,
     /// Disconnect a client that has not sent its whole request head within this time.
     #[arg(long, default_value_t = 10_000)]
     header_timeout_ms: u64,
@@ -70,6 +74,7 @@ async fn main() {
         latency_ms: args.latency_ms,
         bandwidth: args.bandwidth.filter(|b| *b > 0),
         idle_cut_ms: args.idle_cut_ms.filter(|ms| *ms > 0),
+        drift: args.drift.unwrap_or_default(),
         ..Config::default()
     };
     let (router, state) = app(config);
@@ -81,8 +86,11 @@ async fn main() {
     let url = format!("http://{}", listener.local_addr().expect("bound socket has an address"));
     // The first line is machine-read by scripts: keep its shape.
     println!("appxite-mock listening on {url}");
-    if let Some(d) = state.data.orgs.iter().find(|o| o.kind == appxite_mock::data::OrgKind::Distributor) {
-        println!("distributor {} ({}, {} customers)", d.id, d.name, d.subtree.len());
+    {
+        let data = state.data.read().unwrap();
+        if let Some(d) = data.orgs.iter().find(|o| o.kind == appxite_mock::data::OrgKind::Distributor) {
+            println!("distributor {} ({}, {} customers)", d.id, d.name, data.customers_of(d, true).len());
+        }
     }
     if let Some(dir) = args.www {
         let www_addr: SocketAddr = format!("{}:{}", args.host, args.www_port).parse().expect("valid address");
@@ -105,4 +113,12 @@ async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
         eprintln!("cannot listen on {addr}: {e}");
         std::process::exit(1)
     })
+}
+
+fn parse_drift(s: &str) -> Result<appxite_mock::Drift, String> {
+    let n: Vec<usize> = s.split(',').map(|p| p.trim().parse::<usize>()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    match n[..] {
+        [insert, remove, change] => Ok(appxite_mock::Drift { insert, remove, change }),
+        _ => Err("expected I,R,C (three whole numbers)".into()),
+    }
 }

@@ -361,3 +361,91 @@ async fn a_client_trickling_headers_is_disconnected() {
     assert!(closed.is_ok(), "the connection was still open after 5 s");
     assert!(started.elapsed() >= std::time::Duration::from_millis(400));
 }
+
+async fn all_ids(m: &Mock, org: &str) -> Vec<String> {
+    let (status, body, _) = m.get(org, "pageSize=10000").await;
+    assert_eq!(status, StatusCode::OK);
+    ids(&body)
+}
+
+#[tokio::test]
+async fn mutate_adds_removes_and_changes_deterministically_and_counts_follow() {
+    let (a, b) = (start(small()).await, start(small()).await);
+    let dist = a.org("distributor", 0)["id"].as_str().unwrap().to_string();
+    let before = all_ids(&a, &dist).await;
+    let (_, names_before, _) = a.get(&dist, "pageSize=10000").await;
+    let ask = format!(r#"{{"seed":3,"add":25,"remove":15,"change":40,"under":"{dist}"}}"#);
+    let (status, done, _) = a.call(Method::POST, "/__mock/mutate", Some(&ask), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, same, _) = b.call(Method::POST, "/__mock/mutate", Some(&ask), &[]).await;
+    assert_eq!(done, same, "same seed, same data → same mutation");
+    let list = |k: &str| done[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (added, removed, changed) = (list("added"), list("removed"), list("changed"));
+    assert_eq!((added.len(), removed.len(), changed.len()), (25, 15, 40));
+    assert!(changed.iter().all(|c| !removed.contains(c)), "removed and changed are disjoint");
+
+    let after = all_ids(&a, &dist).await;
+    let mut expect: Vec<String> = before.iter().filter(|id| !removed.contains(id)).cloned().collect();
+    expect.extend(added.iter().cloned());
+    let (mut got, mut want) = (after.clone(), expect);
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "the listing is the old one minus removed plus added");
+
+    // Each change alters customerName; the other customers are byte-for-byte the same.
+    let (_, names_after, _) = a.get(&dist, "pageSize=10000").await;
+    let by_id = |v: &Value| -> std::collections::HashMap<String, Value> {
+        v.as_array().unwrap().iter().map(|c| (c["customerId"].as_str().unwrap().to_string(), c.clone())).collect()
+    };
+    let (old, new) = (by_id(&names_before), by_id(&names_after));
+    for (id, c) in &new {
+        match old.get(id) {
+            Some(o) if changed.contains(id) => assert_ne!(o["customerName"], c["customerName"]),
+            Some(o) => assert_eq!(o, c),
+            None => assert!(added.contains(id)),
+        }
+    }
+    // Removed customers are gone from the POST form too; counts follow.
+    let (status, _, _) = a.call(Method::POST, "/distis/organizations/details", Some(&format!(r#"["{}"]"#, removed[0])), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, one, _) = a.call(Method::POST, "/distis/organizations/details?includeChildOrganizations=false", Some(&format!(r#"["{}"]"#, added[0])), &[]).await;
+    assert_eq!((status, ids(&one)), (StatusCode::OK, vec![added[0].clone()]));
+    let orgs: Value = a.http.get(format!("{}/__mock/orgs", a.url)).send().await.unwrap().json().await.unwrap();
+    let count = orgs["orgs"].as_array().unwrap().iter().find(|o| o["id"] == dist.as_str()).unwrap()["customerCount"].as_u64();
+    assert_eq!(count, Some(after.len() as u64));
+    assert_eq!(orgs["customerCount"].as_u64(), Some(2_000 + 25 - 15));
+}
+
+#[tokio::test]
+async fn drift_shifts_the_pages_still_to_come() {
+    let m = start(small()).await;
+    let reseller = m.org("reseller", 0)["id"].as_str().unwrap().to_string();
+    let truth = all_ids(&m, &reseller).await;
+    assert!(truth.len() > 20, "{}", truth.len());
+    let drift = |body: &'static str| m.call(Method::POST, "/__mock/drift", Some(body), &[]);
+    // An insert before the end of page 1: page 2 starts with page 1's last customer again.
+    assert_eq!(drift(r#"{"insert":1}"#).await.0, StatusCode::OK);
+    let (_, p1, _) = m.get(&reseller, "pageSize=10&page=1").await;
+    let (_, p2, _) = m.get(&reseller, "pageSize=10&page=2").await;
+    assert_eq!(ids(&p1), truth[..10]);
+    assert_eq!(ids(&p2)[0], truth[9], "the insert shifted the next page");
+    // A removal: the next page skips one customer.
+    assert_eq!(drift(r#"{"remove":1}"#).await.0, StatusCode::OK);
+    let before_page = post_ids(&m, &reseller).await; // the POST form never drifts
+    let (_, q1, _) = m.get(&reseller, "pageSize=10&page=1").await;
+    let (_, q2, _) = m.get(&reseller, "pageSize=10&page=2").await;
+    assert_eq!(ids(&q1), before_page[..10]);
+    assert_eq!(ids(&q2)[0], before_page[11], "the removal made page 2 skip one customer");
+    // {} stops it.
+    assert_eq!(drift("{}").await.0, StatusCode::OK);
+    let settled = all_ids(&m, &reseller).await;
+    assert_eq!(all_ids(&m, &reseller).await, settled);
+    assert_eq!(post_ids(&m, &reseller).await, settled);
+    assert_eq!(drift(r#"{"insert":"x"}"#).await.0, StatusCode::BAD_REQUEST);
+}
+
+async fn post_ids(m: &Mock, org: &str) -> Vec<String> {
+    let (status, body, _) = m.call(Method::POST, "/distis/organizations/details", Some(&format!(r#"["{org}"]"#)), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    ids(&body)
+}
