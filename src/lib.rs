@@ -38,9 +38,12 @@ pub mod json;
 pub mod model;
 pub mod pager;
 pub mod query;
+pub mod record;
 pub mod retry;
 pub mod scan;
+pub mod snapshot;
 pub mod stream;
+pub mod sync;
 pub mod transport;
 pub mod turns;
 

@@ -8,6 +8,7 @@
 //! A page ends only at the array's closing `]`; a run ends at the first page shorter than the
 //! page size asked for.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -20,6 +21,7 @@ use tsify::Tsify;
 use crate::error::{scrub, Error};
 use crate::json::{json_message, json_quote};
 use crate::query::{encode_path_segment, CustomerQuery};
+use crate::record::{customer_id, SeenIds};
 use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
 use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
 use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
@@ -219,6 +221,8 @@ pub struct PageRun<T: Transport> {
     pending_error: Option<Error>,
     /// The timer `race` keeps armed across waits.
     armed: Option<Armed<T::Timer>>,
+    /// Customers handed out in this run (see `drop_repeats`).
+    seen: Rc<RefCell<SeenIds>>,
     finished: bool,
 }
 
@@ -311,9 +315,17 @@ impl<T: Transport> PageRun<T> {
             previous_first: None,
             pending_error: None,
             armed: None,
+            seen: Rc::default(),
             finished,
             transport,
         }
+    }
+
+    /// Share the record of customers already handed out with other runs of the same call
+    /// (concurrent ID batches), so a customer two batches return is handed out once.
+    pub fn sharing_seen(mut self, seen: Rc<RefCell<SeenIds>>) -> Self {
+        self.seen = seen;
+        self
     }
 
     /// A run over batch number `index` of a longer ID list only (for running batches
@@ -386,6 +398,7 @@ impl<T: Transport> PageRun<T> {
                 Ok(more) => {
                     self.check_not_repeated()?;
                     self.scanner.skip_until(self.delivered);
+                    self.drop_repeats();
                     if !more {
                         return Ok(Some(self.complete_page()));
                     }
@@ -404,6 +417,19 @@ impl<T: Transport> PageRun<T> {
                 }
             }
         }
+    }
+
+    /// Offset paging over live data: a customer inserted before the current page pushes the
+    /// previous page's last customer onto this one. A customer already handed out in this run
+    /// (by `customerId`) is dropped here, before anyone sees it. Records are marked as seen
+    /// now, which is safe because `advance` returns as soon as records are ready and every
+    /// caller takes them all before advancing again. Records without a `customerId` pass.
+    fn drop_repeats(&mut self) {
+        let mut seen = self.seen.borrow_mut();
+        self.scanner.retain_ready(|record| match customer_id(record) {
+            Ok(Some(id)) => seen.first_time(&id),
+            _ => true,
+        });
     }
 
     /// A server that ignores `page` sends the page before again: its first record is the

@@ -52,6 +52,9 @@ pub struct RecordScanner {
     oversized: bool,
     /// FNV-1a of the body's first record, once it is complete (to notice a repeated page).
     first_record: Option<u64>,
+    /// Records were dropped from between the ready ones (`retain_ready`): they are no longer
+    /// one contiguous span of the buffer.
+    gaps: bool,
 }
 
 /// The default `maxRecordBytes`: 32 MiB, ~10,000 times the largest customer the article shows.
@@ -84,6 +87,7 @@ impl RecordScanner {
             max_record: DEFAULT_MAX_RECORD_BYTES,
             oversized: false,
             first_record: None,
+            gaps: false,
         }
     }
 
@@ -275,6 +279,17 @@ impl RecordScanner {
         self.taken += n as u64;
     }
 
+    /// Drop the ready records `keep` says no to; they count as taken (a page fetched again
+    /// skips them too).
+    pub fn retain_ready(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
+        let before = self.ready.len();
+        let buf = &self.buf;
+        self.ready.retain(|r| keep(&buf[r.clone()]));
+        let dropped = before - self.ready.len();
+        self.taken += dropped as u64;
+        self.gaps |= dropped > 0;
+    }
+
     /// Records ready to be taken (after skipping).
     pub fn ready_count(&self) -> usize {
         self.ready.len()
@@ -283,6 +298,7 @@ impl RecordScanner {
     /// Take every ready record, one byte slice per record.
     pub fn take_each(&mut self) -> impl Iterator<Item = &[u8]> {
         self.taken += self.ready.len() as u64;
+        self.gaps = false;
         let buf = &self.buf;
         self.ready.drain(..).map(move |r| &buf[r])
     }
@@ -297,6 +313,19 @@ impl RecordScanner {
             return None;
         };
         let count = self.ready.len();
+        if std::mem::take(&mut self.gaps) {
+            // Rare (a record dropped as a repeat): copy the records into a new array.
+            let mut array = vec![b'['];
+            for (k, r) in self.ready.drain(..).enumerate() {
+                if k > 0 {
+                    array.push(b',');
+                }
+                array.extend_from_slice(&self.buf[r]);
+            }
+            array.push(b']');
+            self.taken += count as u64;
+            return Some((f(&array), count));
+        }
         let (start, end) = (first.start, last.end);
         debug_assert!(start >= 1, "compact keeps a byte in front of the first record");
         let appended = end == self.buf.len();
@@ -341,7 +370,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 /// (SWAR: "SIMD within a register", portable to wasm32 without the simd128 feature). Profiling
 /// showed the byte-at-a-time loop as the SDK's largest cost after `JSON.parse` itself.
 #[inline]
-fn skip_string_bytes(buf: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_string_bytes(buf: &[u8], mut i: usize) -> usize {
     while i + 8 <= buf.len() {
         let word = u64::from_le_bytes(buf[i..i + 8].try_into().expect("8 bytes"));
         let quote = word ^ (ONES * b'"' as u64);

@@ -42,6 +42,17 @@ struct Server {
     max_open: usize,
     /// Virtual time: moves only when a timer fires.
     clock: f64,
+    /// A customer's content revision (written into its record when above 0).
+    versions: std::collections::HashMap<String, u32>,
+    /// After each GET page: (insert, remove) customers before the end of that page.
+    drift: Option<(usize, usize)>,
+    /// Customers made by drift so far.
+    drifted: usize,
+    /// POST answers like the real form for customer IDs: each ID's own record, or a 404
+    /// naming the first unknown ID.
+    post_by_customer: bool,
+    /// The 404 of the POST form names no ID.
+    anonymous_404: bool,
 }
 
 /// A timer of virtual time: when first polled it is recorded, the clock moves on by its
@@ -146,9 +157,32 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
         .iter()
         .skip((page - 1) * size) // Iterator::skip: the page's offset
         .take(size)
-        .map(|id| format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"}}"#))
+        .map(|id| record(server, id))
         .collect();
     format!("[\n{}\n]", items.join(",\n")).into_bytes()
+}
+
+fn record(server: &Server, id: &str) -> String {
+    match server.versions.get(id) {
+        Some(v) => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}","rev":{v}}}"#),
+        None => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"}}"#),
+    }
+}
+
+/// Drift after serving page `page` of `size`: inserts and removals before the page's end.
+fn drift(server: &mut Server, url: &str) {
+    let Some((insert, remove)) = server.drift else { return };
+    let param = |name: &str| url.split(['?', '&']).find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(|v| v.parse::<usize>().unwrap());
+    let end = (param("page").unwrap_or(1) * param("pageSize").unwrap_or(10_000)).min(server.customers.len());
+    for _ in 0..insert {
+        server.drifted += 1;
+        let at = (server.drifted * 7) % end.max(1);
+        server.customers.insert(at, format!("{:08x}-0000-4000-8000-00000000d00d", server.drifted));
+    }
+    for _ in 0..remove.min(end) {
+        server.drifted += 1;
+        server.customers.remove((server.drifted * 5) % end);
+    }
 }
 
 impl Scripted {
@@ -156,6 +190,16 @@ impl Scripted {
     /// batch gets a 500.
     async fn send_batch(&self, body: &str) -> Result<(ResponseHead, Body), Error> {
         let ids: Vec<String> = serde_json::from_str(body).expect("the POST body is a JSON array of IDs");
+        if self.0.borrow().post_by_customer {
+            let mut s = self.0.borrow_mut();
+            s.requests.push(format!("POST {}", ids.join(",")));
+            let (status, bytes) = match ids.iter().find(|id| !s.customers.contains(id)) {
+                Some(_) if s.anonymous_404 => (404, br#"{"statusCode":404,"message":"Not found."}"#.to_vec()),
+                Some(gone) => (404, format!(r#"{{"statusCode":404,"message":"Organization {gone} was not found."}}"#).into_bytes()),
+                None => (200, format!("[{}]", ids.iter().map(|id| record(&s, id)).collect::<Vec<_>>().join(",")).into_bytes()),
+            };
+            return Ok((ResponseHead { status, retry_after: None }, Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: None }));
+        }
         {
             let mut s = self.0.borrow_mut();
             s.requests.push(ids.join(","));
@@ -188,6 +232,7 @@ impl Transport for Scripted {
         s.requests.push(request.url.clone());
         let auth = request.headers.iter().find(|h| h.0 == "Authorization").map(|h| h.1.clone());
         let full = page_of(&s, &request.url);
+        drift(&mut s, &request.url);
         let stall_at = s.hostile.stall_body_at;
         let ok = |bytes: Vec<u8>, fail_at| {
             (ResponseHead { status: 200, retry_after: None }, Body { bytes, at: 0, chunk: self.1, fail_at, stall_at, server: None })
@@ -252,6 +297,11 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         open: 0,
         max_open: 0,
         clock: 0.0,
+        versions: Default::default(),
+        drift: None,
+        drifted: 0,
+        post_by_customer: false,
+        anonymous_404: false,
     }))
 }
 
@@ -475,6 +525,186 @@ fn run_options_beyond_what_timers_hold_are_refused() {
         RunOptions { max_pages: Some(0), ..RunOptions::default() },
     ] {
         assert_eq!(bad.validate().unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+}
+
+#[test]
+fn a_customer_pushed_onto_the_next_page_by_an_insert_is_handed_out_once() {
+    let s = server(95, vec![], "stale-or-good");
+    s.borrow_mut().drift = Some((1, 0));
+    let got = run_ids(&s, 10, 16, RetryPolicy::default()).unwrap();
+    let unique: std::collections::HashSet<&String> = got.iter().collect();
+    assert_eq!(unique.len(), got.len(), "no customer twice");
+    assert!(ids(95).iter().all(|id| unique.contains(id)), "nothing of the original set lost");
+    // (Each insert before a page's end pushed that page's last customer onto the next page.)
+    // A record without a customerId is passed through, never dropped.
+    let mut scanner = appxite_customers::scan::RecordScanner::new();
+    scanner.push(br#"[{"n":1},{"n":1}]"#).unwrap();
+    assert_eq!(scanner.ready_count(), 2);
+}
+
+mod sync {
+    use super::*;
+    use appxite_customers::sync::{SyncRun, SyncStats};
+
+    fn uuid(i: usize) -> String {
+        format!("{i:08x}-0000-4000-8000-000000000000")
+    }
+
+    fn sync_server(n: usize) -> Rc<RefCell<Server>> {
+        let s = server(n, vec![], "stale-or-good");
+        s.borrow_mut().customers = (0..n).map(uuid).collect();
+        s.borrow_mut().post_by_customer = true;
+        s
+    }
+
+    type Changes = Vec<(String, String)>;
+
+    /// One sync: its changes as (type, customerId), its stats and its snapshot.
+    fn sync(s: &Rc<RefCell<Server>>, snapshot: Option<&[u8]>, page_size: u32) -> Result<(Changes, SyncStats, Vec<u8>), Error> {
+        let query = CustomerQuery { page_size: Some(page_size), ..Default::default() };
+        let options = RunOptions { batch_size: 7, ..RunOptions::default() };
+        let mut run = SyncRun::new(Scripted(s.clone(), 64), config(None), options, "org", query, snapshot)?;
+        block_on(async {
+            let mut changes = vec![];
+            while run.advance().await? {
+                let (json, n) = run.take_changes();
+                let list: Vec<serde_json::Value> = serde_json::from_slice(json).unwrap();
+                assert_eq!(list.len(), n);
+                for c in list {
+                    let (kind, id) = (c["type"].as_str().unwrap().to_string(), c["customerId"].as_str().unwrap().to_string());
+                    match kind.as_str() {
+                        "removed" => assert!(c.get("customer").is_none()),
+                        _ => assert_eq!(c["customer"]["customerId"].as_str(), Some(id.as_str())),
+                    }
+                    changes.push((kind, id));
+                }
+            }
+            Ok((changes, run.stats(), run.snapshot().expect("a completed sync has a snapshot").to_vec()))
+        })
+    }
+
+    fn of(kind: &str, changes: &Changes) -> Vec<String> {
+        let mut v: Vec<String> = changes.iter().filter(|c| c.0 == kind).map(|c| c.1.clone()).collect();
+        v.sort();
+        v
+    }
+
+    fn stats(added: u64, changed: u64, removed: u64, unchanged: u64) -> SyncStats {
+        SyncStats { added, changed, removed, unchanged }
+    }
+
+    #[test]
+    fn first_everything_is_added_then_only_differences_and_removed_come_last() {
+        let s = sync_server(45);
+        let (changes, st, snap) = sync(&s, None, 10).unwrap();
+        assert_eq!((of("added", &changes).len(), st), (45, stats(45, 0, 0, 0)));
+        assert_eq!(snap.len(), 32 + 45 * 24, "24 bytes a customer plus the header");
+
+        let (changes, st, again) = sync(&s, Some(&snap), 10).unwrap();
+        assert_eq!((changes, st), (vec![], stats(0, 0, 0, 45)));
+        assert_eq!(again, snap, "the same data gives the same snapshot");
+
+        {
+            let mut srv = s.borrow_mut();
+            for i in [3, 17, 44] {
+                srv.versions.insert(uuid(i), 2);
+            }
+            srv.customers.retain(|c| c != &uuid(5) && c != &uuid(30));
+            srv.customers.insert(12, uuid(1000));
+            srv.customers.push(uuid(1001));
+        }
+        let requests_before = s.borrow().requests.len();
+        let (changes, st, next) = sync(&s, Some(&snap), 10).unwrap();
+        assert_eq!(st, stats(2, 3, 2, 40));
+        assert_eq!(of("added", &changes), vec![uuid(1000), uuid(1001)]);
+        assert_eq!(of("changed", &changes), vec![uuid(3), uuid(17), uuid(44)]);
+        assert_eq!(of("removed", &changes), vec![uuid(5), uuid(30)]);
+        let first_removed = changes.iter().position(|c| c.0 == "removed").unwrap();
+        assert!(changes[first_removed..].iter().all(|c| c.0 == "removed"), "removed after every added/changed");
+        // Confirmed by ID before being called removed: one POST of both, a 404 naming one, then the other alone.
+        let posts: Vec<String> = s.borrow().requests[requests_before..].iter().filter(|r| r.starts_with("POST")).cloned().collect();
+        assert_eq!(posts, vec![format!("POST {},{}", uuid(5), uuid(30)), format!("POST {}", uuid(30))]);
+        // And the next sync from that snapshot sees nothing new.
+        let (changes, st, _) = sync(&s, Some(&next), 10).unwrap();
+        assert_eq!((changes, st), (vec![], stats(0, 0, 0, 45)));
+    }
+
+    #[test]
+    fn a_wrong_or_damaged_snapshot_is_refused_before_any_request() {
+        let s = sync_server(5);
+        let (_, _, snap) = sync(&s, None, 10).unwrap();
+        let sent = s.borrow().requests.len();
+        let query = CustomerQuery::everything();
+        let other = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org", query, Some(&snap));
+        assert_eq!(other.err().map(|e| e.code()), Some("INVALID_ARGUMENT"), "other sections");
+        let other_org = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org-2", CustomerQuery::default(), Some(&snap));
+        assert_eq!(other_org.err().map(|e| e.code()), Some("INVALID_ARGUMENT"));
+        let cut = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org", CustomerQuery::default(), Some(&snap[..snap.len() - 1]));
+        assert_eq!(cut.err().map(|e| e.code()), Some("INVALID_ARGUMENT"));
+        assert_eq!(s.borrow().requests.len(), sent, "nothing was sent");
+    }
+
+    #[test]
+    fn under_drift_nothing_is_repeated_nothing_existing_is_removed_and_the_next_sync_is_exact() {
+        let s = sync_server(200);
+        let (_, _, snap) = sync(&s, None, 10).unwrap();
+        // Changes to customers the removals will push past, so confirmation must report them.
+        for i in (0..200).step_by(9) {
+            s.borrow_mut().versions.insert(uuid(i), 2);
+        }
+        // Net one customer fewer before each page's end: the next page skips one.
+        s.borrow_mut().drift = Some((1, 2));
+        let (changes, st, drifted) = sync(&s, Some(&snap), 10).unwrap();
+        s.borrow_mut().drift = None;
+        let truth: Vec<String> = s.borrow().customers.clone();
+        let ids: Vec<&String> = changes.iter().map(|c| &c.1).collect();
+        let unique: std::collections::HashSet<&&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "no customer reported twice");
+        for gone in of("removed", &changes) {
+            assert!(!truth.contains(&gone), "{gone} was called removed but exists");
+        }
+        // Every change to an original customer that still exists is reported.
+        let changed = of("changed", &changes);
+        for i in (0..200).step_by(9) {
+            assert!(changed.contains(&uuid(i)) || !truth.contains(&uuid(i)), "change of {} missed", uuid(i));
+        }
+        // Every customer of the snapshot is accounted for once (the removals pushed some past
+        // the listing: confirmation by ID found them).
+        assert_eq!(st.changed + st.unchanged + st.removed, 200, "{st:?}");
+        assert!(s.borrow().requests.iter().any(|r| r.starts_with("POST")), "skipped customers were confirmed by ID");
+        // A clean sync now lands exactly on the truth: the customers inserted behind the
+        // listing are added, the ones removed after it saw them are removed (those it skipped
+        // and confirmed gone were reported already); its snapshot equals a fresh one.
+        let (settling, _, settled) = sync(&s, Some(&drifted), 10).unwrap();
+        let originals: Vec<String> = (0..200).map(uuid).collect();
+        let mut inserted: Vec<String> = truth.iter().filter(|c| !originals.contains(c)).cloned().collect();
+        let reported = of("removed", &changes);
+        let mut gone: Vec<String> = originals.iter().filter(|c| !truth.contains(c) && !reported.contains(c)).cloned().collect();
+        inserted.sort();
+        gone.sort();
+        assert!(!inserted.is_empty() && !gone.is_empty());
+        assert_eq!(of("added", &settling), inserted);
+        assert_eq!(of("removed", &settling), gone);
+        assert_eq!(of("changed", &settling), Vec::<String>::new());
+        let (_, fresh_stats, fresh) = sync(&s, None, 10).unwrap();
+        assert_eq!(settled, fresh);
+        assert_eq!(fresh_stats.added as usize, truth.len());
+    }
+
+    #[test]
+    fn a_404_that_names_no_id_halves_the_batch() {
+        let s = sync_server(12);
+        let (_, _, snap) = sync(&s, None, 100).unwrap();
+        s.borrow_mut().customers.retain(|c| c != &uuid(2) && c != &uuid(9));
+        s.borrow_mut().anonymous_404 = true;
+        let sent = s.borrow().requests.len();
+        let (changes, st, _) = sync(&s, Some(&snap), 100).unwrap();
+        assert_eq!(of("removed", &changes), vec![uuid(2), uuid(9)]);
+        assert_eq!(st, stats(0, 0, 2, 10));
+        // [2,9] → 404 → [2] 404, [9] 404: each confirmed alone.
+        let posts: Vec<String> = s.borrow().requests[sent..].iter().filter(|r| r.starts_with("POST")).cloned().collect();
+        assert_eq!(posts, vec![format!("POST {},{}", uuid(2), uuid(9)), format!("POST {}", uuid(2)), format!("POST {}", uuid(9))]);
     }
 }
 

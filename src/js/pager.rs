@@ -53,11 +53,13 @@ impl PagerSpec {
                 let transport = self.client.transport(self.signal.clone());
                 let (config, options, query) = (self.client.config.clone(), *options, query.clone());
                 let started_at = js_sys::Date::now();
+                let seen = std::rc::Rc::default();
                 let runs = batches
                     .iter()
                     .enumerate()
                     .map(|(i, ids)| {
                         PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone(), started_at)
+                            .sharing_seen(std::rc::Rc::clone(&seen))
                     })
                     .collect();
                 Run::batched(transport, runs, self.concurrency, page_size)

@@ -1,0 +1,445 @@
+//! What the SDK needs to know of one customer record without decoding it: its `customerId`
+//! (to hand each customer out once per run) and a fingerprint of its content (to tell a
+//! changed customer from an unchanged one in `sync`). Both are read from the record's bytes
+//! as the scanner cut them out of the stream; nothing is built in JS for them.
+//!
+//! The fingerprint is canonical: the same JSON value gives the same fingerprint whatever its
+//! key order, whitespace or string escapes (`"é"` and `"\u00e9"` are the same string). Numbers
+//! are compared by their text (`1` and `1.0` differ: the API writes each number one way).
+//! It is part of the snapshot format: changing how it is computed needs a new
+//! [`crate::snapshot`] version.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::error::Error;
+use crate::scan::skip_string_bytes;
+
+/// A record's identity and content fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint<'a> {
+    /// The top-level `customerId` string (unescaped), if the record has one.
+    pub id: Option<Cow<'a, [u8]>>,
+    /// The canonical content hash (see the module docs).
+    pub content: u64,
+}
+
+const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+const K3: u64 = 0x1656_67B1_9E37_79F9;
+
+/// The murmur3 / SplitMix64 finaliser: every input bit reaches every output bit.
+#[inline]
+fn fmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A 64-bit hash of `bytes`, eight at a time. For a fixed length each step is a bijection of
+/// the state, so two different byte strings of the same length never collide; the length is
+/// mixed in at the end.
+#[inline]
+pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = seed;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w.try_into().expect("8 bytes"))).wrapping_mul(K1);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut tail = [0u8; 8];
+        tail[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K1);
+    }
+    fmix(h ^ (bytes.len() as u64).wrapping_mul(K2))
+}
+
+/// The key de-duplication uses for a customer ID.
+pub fn id_key(id: &[u8]) -> u64 {
+    hash_bytes(0x6964, id)
+}
+
+/// The customers a run has handed out, by [`id_key`]: 8 bytes a customer in a hash table
+/// (~1.2 MB for 100,000, ~1.8 MB while it grows). A 64-bit key could in principle make two
+/// IDs collide; among 10^6 customers the odds are below 10^-7.
+#[derive(Default, Debug)]
+pub struct SeenIds(HashSet<u64, BuildHasherDefault<KeyHasher>>);
+
+impl SeenIds {
+    /// Remember `id`; false if it was seen before.
+    pub fn first_time(&mut self, id: &[u8]) -> bool {
+        self.0.insert(id_key(id))
+    }
+
+    /// Bytes the table holds (for the memory tests).
+    pub fn heap_bytes(&self) -> usize {
+        self.0.capacity() * (std::mem::size_of::<u64>() + 1)
+    }
+}
+
+/// The keys are hashes already: the table uses them as they are.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(0, bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+// Seeds that keep the kinds of values apart (the string "1" is not the number 1).
+const STRING: u64 = 1;
+const LITERAL: u64 = 2;
+const ARRAY: u64 = 3;
+const OBJECT: u64 = 4;
+
+fn not_json() -> Error {
+    Error::Decode("a customer record is not valid JSON".into())
+}
+
+/// The record's `customerId` only — cheap when it is the first key, as the API writes it.
+pub fn customer_id(record: &[u8]) -> Result<Option<Cow<'_, [u8]>>, Error> {
+    const PREFIX: &[u8] = b"{\"customerId\":\"";
+    if record.starts_with(PREFIX) {
+        let start = PREFIX.len();
+        let end = skip_string_bytes(record, start);
+        if end < record.len() && record[end] == b'"' {
+            return Ok(Some(Cow::Borrowed(&record[start..end])));
+        }
+    }
+    fingerprint(record).map(|f| f.id)
+}
+
+struct Frame {
+    object: bool,
+    /// Object: the sum of its members' hashes; array: the running sequence hash.
+    acc: u64,
+    count: u64,
+    /// Object: the hash of the key whose value comes next.
+    key: Option<u64>,
+    /// The key was `customerId` at the record's top level.
+    id_key: bool,
+}
+
+/// The record's `customerId` and canonical content hash, in one pass over its bytes.
+/// Malformed JSON inside the record is `DECODE` (never a panic).
+pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
+    let mut stack: Vec<Frame> = Vec::with_capacity(8);
+    let mut id: Option<Cow<'_, [u8]>> = None;
+    let mut scratch = Vec::new();
+    let mut i = 0;
+    let n = record.len();
+    let mut result = None;
+    while i < n {
+        let b = record[i];
+        // The value just completed, if this byte completed one.
+        let value: u64;
+        let mut id_value: Option<Cow<'_, [u8]>> = None;
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b':' | b',' => {
+                i += 1;
+                continue;
+            }
+            b'{' | b'[' => {
+                if stack.last().is_some_and(|f| f.object && f.key.is_none()) {
+                    return Err(not_json());
+                }
+                stack.push(Frame { object: b == b'{', acc: if b == b'{' { 0 } else { ARRAY }, count: 0, key: None, id_key: false });
+                i += 1;
+                continue;
+            }
+            b'}' | b']' => {
+                let f = stack.pop().ok_or_else(not_json)?;
+                if f.object != (b == b'}') || f.key.is_some() {
+                    return Err(not_json());
+                }
+                value = if f.object { fmix(f.acc ^ OBJECT ^ f.count.wrapping_mul(K3)) } else { fmix(f.acc ^ f.count.wrapping_mul(K3)) };
+                i += 1;
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut end = skip_string_bytes(record, start);
+                let text: Cow<'_, [u8]> = if end < n && record[end] == b'"' {
+                    Cow::Borrowed(&record[start..end])
+                } else {
+                    let (decoded, close) = unescape(record, start, &mut scratch)?;
+                    end = close;
+                    Cow::Owned(decoded)
+                };
+                i = end + 1;
+                let h = hash_bytes(STRING, &text);
+                let top_level = stack.len() == 1;
+                if let Some(f) = stack.last_mut() {
+                    if f.object && f.key.is_none() {
+                        f.key = Some(h);
+                        f.id_key = top_level && &*text == b"customerId";
+                        continue;
+                    }
+                }
+                if stack.last().is_some_and(|f| f.id_key) {
+                    id_value = Some(text);
+                }
+                value = h;
+            }
+            _ => {
+                let start = i;
+                while i < n && !matches!(record[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b':' | b'"') {
+                    i += 1;
+                }
+                value = hash_bytes(LITERAL, &record[start..i]);
+            }
+        }
+        match stack.last_mut() {
+            None => {
+                if result.is_some() {
+                    return Err(not_json());
+                }
+                result = Some(value);
+            }
+            Some(f) if f.object => {
+                let key = f.key.take().ok_or_else(not_json)?;
+                f.acc = f.acc.wrapping_add(fmix(key.wrapping_mul(K2) ^ value.rotate_left(32)));
+                f.count += 1;
+                if std::mem::take(&mut f.id_key) {
+                    id = id_value;
+                }
+            }
+            Some(f) => {
+                f.acc = (f.acc.rotate_left(29) ^ value).wrapping_mul(K1);
+                f.count += 1;
+            }
+        }
+    }
+    match (result, stack.is_empty()) {
+        (Some(content), true) => Ok(Fingerprint { id, content }),
+        _ => Err(not_json()),
+    }
+}
+
+/// Decode the JSON string starting at `start` (after its opening quote): its bytes and the
+/// index of its closing quote.
+fn unescape(record: &[u8], start: usize, out: &mut Vec<u8>) -> Result<(Vec<u8>, usize), Error> {
+    out.clear();
+    let mut i = start;
+    let hex4 = |at: usize| -> Result<u32, Error> {
+        let digits = record.get(at..at + 4).ok_or_else(not_json)?;
+        let text = std::str::from_utf8(digits).map_err(|_| not_json())?;
+        u32::from_str_radix(text, 16).map_err(|_| not_json())
+    };
+    loop {
+        let end = skip_string_bytes(record, i);
+        out.extend_from_slice(&record[i..end]);
+        match record.get(end) {
+            Some(b'"') => return Ok((std::mem::take(out), end)),
+            Some(b'\\') => {}
+            _ => return Err(not_json()),
+        }
+        let esc = *record.get(end + 1).ok_or_else(not_json)?;
+        i = end + 2;
+        let simple = match esc {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => 0,
+            _ => return Err(not_json()),
+        };
+        if esc != b'u' {
+            out.push(simple);
+            continue;
+        }
+        let mut unit = hex4(i)?;
+        i += 4;
+        if (0xD800..0xDC00).contains(&unit) && record.get(i..i + 2) == Some(b"\\u") {
+            let low = hex4(i + 2)?;
+            if (0xDC00..0xE000).contains(&low) {
+                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            }
+        }
+        // A lone surrogate has no UTF-8 form: the replacement character (as JS would show it).
+        let c = char::from_u32(unit).unwrap_or('\u{FFFD}');
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(s: &str) -> Fingerprint<'_> {
+        fingerprint(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn key_order_whitespace_and_escapes_do_not_change_the_fingerprint() {
+        let a = fp(r#"{"customerId":"c1","customerName":"Café","tags":[1,"x",{"k":null}],"n":{"a":true,"b":false}}"#);
+        let b = fp("{ \"n\" : { \"b\":false, \"a\":true },\n\t\"tags\":[ 1 ,\"x\", {\"k\" : null} ],\"customerName\":\"Caf\\u00e9\",\"customerId\":\"c1\" }");
+        assert_eq!(a, b);
+        assert_eq!(a.id.as_deref(), Some(&b"c1"[..]));
+    }
+
+    #[test]
+    fn any_change_of_content_changes_the_fingerprint() {
+        let base = r#"{"customerId":"c1","customerName":"Acme","tags":[1,2],"o":{"x":"1"}}"#;
+        let others = [
+            r#"{"customerId":"c1","customerName":"Acme ","tags":[1,2],"o":{"x":"1"}}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[2,1],"o":{"x":"1"}}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[1,2],"o":{"x":1}}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[1,2],"o":{"y":"1"}}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[1,2],"o":{"x":"1"},"z":null}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[[1,2]],"o":{"x":"1"}}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[1,2],"o":[{"x":"1"}]}"#,
+            r#"{"customerId":"c1","customerName":"Acme","tags":[1,2,null],"o":{"x":"1"}}"#,
+            r#"{"customerId":"c2","customerName":"Acme","tags":[1,2],"o":{"x":"1"}}"#,
+            // A key and its value swapped, values moved between keys.
+            r#"{"customerId":"c1","Acme":"customerName","tags":[1,2],"o":{"x":"1"}}"#,
+            r#"{"customerId":"c1","customerName":"1","tags":[1,2],"o":{"x":"Acme"}}"#,
+        ];
+        let h = fp(base).content;
+        for o in others {
+            assert_ne!(fp(o).content, h, "{o}");
+        }
+    }
+
+    #[test]
+    fn the_id_is_the_top_level_customer_id_only() {
+        assert_eq!(fp(r#"{"x":{"customerId":"inner"},"customerId":"outer"}"#).id.as_deref(), Some(&b"outer"[..]));
+        assert_eq!(fp(r#"{"x":{"customerId":"inner"}}"#).id, None);
+        assert_eq!(fp(r#"{"customerId":7}"#).id, None);
+        assert_eq!(fp(r#"{"customerId":"a\"b\u00e9"}"#).id.as_deref(), Some("a\"bé".as_bytes()));
+        for record in [r#"{"customerId":"abc","x":1}"#, r#"{ "customerId" : "abc"}"#, r#"{"a":[],"customerId":"abc"}"#] {
+            assert_eq!(customer_id(record.as_bytes()).unwrap().as_deref(), Some(&b"abc"[..]), "{record}");
+        }
+    }
+
+    #[test]
+    fn malformed_records_are_decode_errors_not_panics() {
+        for bad in [r#"{"a"}"#, r#"{"a":1"#, r#"{"a":1}}"#, r#"{"a":[1}"#, r#"{{}}"#, r#"{"a":"\u12"}"#, r#"{"a":"x"#, "", r#"{"a":"\q"}"#, r#"{"a":1} 2"#] {
+            assert_eq!(fingerprint(bad.as_bytes()).unwrap_err().code(), "DECODE", "{bad}");
+        }
+        // Surrogate pairs and lone surrogates.
+        assert_eq!(fp(r#"{"a":"\ud83d\ude00"}"#), fp(r#"{"a":"😀"}"#));
+        assert_eq!(fp(r#"{"a":"\ud83d"}"#), fp("{\"a\":\"\u{FFFD}\"}"));
+    }
+
+    #[test]
+    fn a_hundred_thousand_ids_take_under_two_megabytes() {
+        let mut seen = SeenIds::default();
+        for n in 0..100_000u32 {
+            let id = format!("{:08x}-0000-4000-8000-{:012x}", n.wrapping_mul(2_654_435_761), n);
+            assert!(seen.first_time(id.as_bytes()));
+        }
+        assert!(!seen.first_time(format!("{:08x}-0000-4000-8000-{:012x}", 7u32.wrapping_mul(2_654_435_761), 7).as_bytes()));
+        assert!(seen.heap_bytes() <= 2 << 20, "{}", seen.heap_bytes());
+    }
+
+    #[test]
+    fn hash_bytes_separates_lengths_and_positions() {
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..24 {
+            for at in 0..len.max(1) {
+                let mut v = vec![0u8; len];
+                if len > 0 {
+                    v[at] = 1;
+                }
+                assert!(seen.insert(hash_bytes(STRING, &v)) || len == 0 || at > 0 && v.iter().all(|&b| b == 0));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod canonical {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// `v` as JSON text with every object's keys in reverse order, spaces around everything
+    /// and every non-ASCII character escaped.
+    fn shuffled(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                out.push_str("{ ");
+                for (k, (key, value)) in m.iter().rev().enumerate() {
+                    if k > 0 {
+                        out.push_str(" ,\n ");
+                    }
+                    shuffled(&Value::String(key.clone()), out);
+                    out.push_str(" : ");
+                    shuffled(value, out);
+                }
+                out.push_str(" }");
+            }
+            Value::Array(a) => {
+                out.push_str("[ ");
+                for (k, value) in a.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(" , ");
+                    }
+                    shuffled(value, out);
+                }
+                out.push_str(" ]");
+            }
+            Value::String(s) => {
+                out.push('"');
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '/' => out.push_str("\\/"),
+                        c if c.is_ascii() && c >= ' ' => out.push(c),
+                        c => {
+                            let mut units = [0u16; 2];
+                            for u in c.encode_utf16(&mut units) {
+                                out.push_str(&format!("\\u{u:04X}"));
+                            }
+                        }
+                    }
+                }
+                out.push('"');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+
+    fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[\\PC\"\\\\/é😀]{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-zé\"]{1,4}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_same_value_written_differently_has_the_same_fingerprint(
+            fields in proptest::collection::btree_map("[a-zA-Z]{1,6}", arb_value(), 0..6),
+        ) {
+            let v = Value::Object(fields.into_iter().collect());
+            let plain = serde_json::to_string(&v).unwrap();
+            let mut other = String::new();
+            shuffled(&v, &mut other);
+            prop_assert_eq!(fingerprint(plain.as_bytes()).unwrap().content, fingerprint(other.as_bytes()).unwrap().content, "{} vs {}", plain, other);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! The sync snapshot: what the caller stores between two `sync` runs — each customer's ID and
+//! content fingerprint ([`crate::record`]), bound to the organization and the query that
+//! produced it.
+//!
+//! Format, version 1 (all integers little-endian):
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 0–3 | `AXCS` |
+//! | 4 | version, `1` |
+//! | 5–7 | zero |
+//! | 8–15 | binding: a hash of the organization ID (lower-cased) and the query's sections, status filter and `includeChildOrganizations` |
+//! | 16–19 | `G`: customers whose ID is a lower-case UUID |
+//! | 20–23 | `O`: customers with any other ID |
+//! | 24–31 | checksum of every other byte |
+//! | 32… | `G` entries of 24 bytes, ascending by ID: the UUID's 16 bytes, then the 8-byte fingerprint |
+//! | … | `O` entries, ascending by ID: the ID's length (2 bytes), its UTF-8 bytes, the fingerprint |
+//!
+//! So a customer costs 24 bytes with the API's UUID IDs. `pageSize` and `page` are not bound:
+//! they do not change what a customer is.
+
+use crate::error::Error;
+use crate::query::CustomerQuery;
+use crate::record::hash_bytes;
+
+const MAGIC: &[u8; 4] = b"AXCS";
+const VERSION: u8 = 1;
+/// Bytes before the first entry.
+pub const HEADER_BYTES: usize = 32;
+/// Bytes of an entry with a UUID ID.
+pub const UUID_ENTRY_BYTES: usize = 24;
+
+/// The customers of one sync, by ID: each with its content fingerprint.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// Sorted by ID, no repeats.
+    uuids: Vec<(u128, u64)>,
+    /// Sorted by ID, no repeats.
+    others: Vec<(Vec<u8>, u64)>,
+}
+
+/// Where a customer is in a [`Snapshot`]: an index over `uuids` then `others`.
+pub type Slot = usize;
+
+/// What ties a snapshot to the organization and query that made it.
+pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
+    let flag = |v: Option<bool>, default: bool| if v.unwrap_or(default) { '1' } else { '0' };
+    let text = format!(
+        "{}\n{}{}{}{}{}{}\n{:?}",
+        org_id.trim().to_ascii_lowercase(),
+        flag(query.include_child_organizations, true),
+        flag(query.include_addresses, false),
+        flag(query.include_contacts, false),
+        flag(query.include_custom_properties, false),
+        flag(query.include_tenants, false),
+        flag(query.include_industries, false),
+        query.customer_status,
+    );
+    hash_bytes(0x62_696e_64, text.as_bytes())
+}
+
+/// A UUID in the canonical lower-case 8-4-4-4-12 form, as a number.
+fn parse_uuid(id: &[u8]) -> Option<u128> {
+    if id.len() != 36 {
+        return None;
+    }
+    let mut n: u128 = 0;
+    for (i, &b) in id.iter().enumerate() {
+        match (i, b) {
+            (8 | 13 | 18 | 23, b'-') => {}
+            (8 | 13 | 18 | 23, _) => return None,
+            (_, b'0'..=b'9') => n = n << 4 | (b - b'0') as u128,
+            (_, b'a'..=b'f') => n = n << 4 | (b - b'a' + 10) as u128,
+            _ => return None,
+        }
+    }
+    Some(n)
+}
+
+fn format_uuid(n: u128) -> String {
+    let hex = format!("{n:032x}");
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::InvalidArgument(format!("snapshot: {what}; pass the bytes a completed sync left in `snapshot`, unchanged"))
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    hash_bytes(hash_bytes(0x73_756d, &bytes[..24]), &bytes[HEADER_BYTES..])
+}
+
+impl Snapshot {
+    /// Customers in it.
+    pub fn len(&self) -> usize {
+        self.uuids.len() + self.others.len()
+    }
+
+    /// Whether it has no customers.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Read a stored snapshot, checking it belongs to `binding`. Anything else — another
+    /// organization or query, another format, corrupt or cut-off bytes — is `INVALID_ARGUMENT`.
+    pub fn decode(bytes: &[u8], binding: u64) -> Result<Snapshot, Error> {
+        if bytes.len() < HEADER_BYTES || &bytes[..4] != MAGIC {
+            return Err(corrupt("these bytes are not a sync snapshot"));
+        }
+        if bytes[4] != VERSION {
+            return Err(corrupt(&format!("format version {} is not one this SDK reads (it reads {VERSION})", bytes[4])));
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        if u64_at(24) != checksum(bytes) {
+            return Err(corrupt("the bytes are corrupt or cut off (checksum mismatch)"));
+        }
+        if u64_at(8) != binding {
+            return Err(Error::InvalidArgument(
+                "snapshot: it was made for another organization or another query (sections, customerStatus or \
+                 includeChildOrganizations); keep one snapshot per organization and query"
+                    .into(),
+            ));
+        }
+        let (g, o) = (u32_at(16), u32_at(20));
+        let mut at = HEADER_BYTES;
+        let body = &bytes[at..];
+        if body.len() < g.saturating_mul(UUID_ENTRY_BYTES) {
+            return Err(corrupt("the bytes are cut off"));
+        }
+        let mut snapshot = Snapshot { uuids: Vec::with_capacity(g), others: Vec::with_capacity(o.min(body.len() / 10)) };
+        for _ in 0..g {
+            let id = u128::from_be_bytes(bytes[at..at + 16].try_into().expect("16 bytes"));
+            snapshot.uuids.push((id, u64_at(at + 16)));
+            at += UUID_ENTRY_BYTES;
+        }
+        for _ in 0..o {
+            let len = bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize).ok_or_else(|| corrupt("the bytes are cut off"))?;
+            let id = bytes.get(at + 2..at + 2 + len).ok_or_else(|| corrupt("the bytes are cut off"))?.to_vec();
+            let fp = bytes.get(at + 2 + len..at + 10 + len).ok_or_else(|| corrupt("the bytes are cut off"))?;
+            snapshot.others.push((id, u64::from_le_bytes(fp.try_into().expect("8 bytes"))));
+            at += 10 + len;
+        }
+        let sorted = snapshot.uuids.windows(2).all(|w| w[0].0 < w[1].0) && snapshot.others.windows(2).all(|w| w[0].0 < w[1].0);
+        if at != bytes.len() || !sorted {
+            return Err(corrupt("the bytes are not a well-formed snapshot"));
+        }
+        Ok(snapshot)
+    }
+
+    /// The stored form (see the module docs).
+    pub fn encode(&self, binding: u64) -> Vec<u8> {
+        let others: usize = self.others.iter().map(|(id, _)| 10 + id.len()).sum();
+        let mut out = Vec::with_capacity(HEADER_BYTES + self.uuids.len() * UUID_ENTRY_BYTES + others);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&[VERSION, 0, 0, 0]);
+        out.extend_from_slice(&binding.to_le_bytes());
+        out.extend_from_slice(&(self.uuids.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.others.len() as u32).to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        for (id, fp) in &self.uuids {
+            out.extend_from_slice(&id.to_be_bytes());
+            out.extend_from_slice(&fp.to_le_bytes());
+        }
+        for (id, fp) in &self.others {
+            out.extend_from_slice(&(id.len() as u16).to_le_bytes());
+            out.extend_from_slice(id);
+            out.extend_from_slice(&fp.to_le_bytes());
+        }
+        let sum = checksum(&out);
+        out[24..32].copy_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// The slot and fingerprint of customer `id`.
+    pub fn find(&self, id: &[u8]) -> Option<(Slot, u64)> {
+        match parse_uuid(id) {
+            Some(n) => self.uuids.binary_search_by_key(&n, |e| e.0).ok().map(|i| (i, self.uuids[i].1)),
+            None => {
+                let i = self.others.binary_search_by(|e| e.0.as_slice().cmp(id)).ok()?;
+                Some((self.uuids.len() + i, self.others[i].1))
+            }
+        }
+    }
+
+    /// The customer ID in `slot`.
+    pub fn id(&self, slot: Slot) -> String {
+        match self.uuids.get(slot) {
+            Some((n, _)) => format_uuid(*n),
+            None => String::from_utf8_lossy(&self.others[slot - self.uuids.len()].0).into_owned(),
+        }
+    }
+}
+
+/// Collects the customers of a sync into the next [`Snapshot`].
+#[derive(Default)]
+pub struct SnapshotBuilder(Snapshot);
+
+impl SnapshotBuilder {
+    /// Add a customer (each ID once: the run hands each customer out once).
+    pub fn push(&mut self, id: &[u8], fingerprint: u64) -> Result<(), Error> {
+        match parse_uuid(id) {
+            Some(n) => self.0.uuids.push((n, fingerprint)),
+            None if id.len() <= u16::MAX as usize => self.0.others.push((id.to_vec(), fingerprint)),
+            None => return Err(Error::Decode("a customerId is longer than 65,535 bytes".into())),
+        }
+        Ok(())
+    }
+
+    /// The snapshot, sorted (a repeated ID keeps its last fingerprint).
+    pub fn finish(mut self) -> Snapshot {
+        fn sort_dedup<K: Ord + Clone>(v: &mut Vec<(K, u64)>) {
+            v.reverse();
+            v.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last pushed of equal IDs comes first
+            v.dedup_by(|later, first| later.0 == first.0);
+        }
+        sort_dedup(&mut self.0.uuids);
+        sort_dedup(&mut self.0.others);
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Snapshot, u64) {
+        let mut b = SnapshotBuilder::default();
+        for n in 0..1000u32 {
+            b.push(format!("{n:08x}-1111-4222-8333-444455556666").as_bytes(), n as u64 * 7).unwrap();
+        }
+        b.push(b"ACME-42", 5).unwrap();
+        b.push("Ørsted".as_bytes(), 6).unwrap();
+        b.push(b"11111111-2222-3333-4444-55555555555A", 9).unwrap(); // upper case: not canonical
+        (b.finish(), binding("Org-1", &CustomerQuery::everything()))
+    }
+
+    #[test]
+    fn round_trip_and_24_bytes_per_uuid_customer() {
+        let (s, bind) = sample();
+        let bytes = s.encode(bind);
+        assert_eq!(bytes.len(), HEADER_BYTES + 1000 * UUID_ENTRY_BYTES + (10 + 7) + (10 + 7) + (10 + 36));
+        let back = Snapshot::decode(&bytes, bind).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.len(), 1003);
+        let (slot, fp) = back.find(b"0000002a-1111-4222-8333-444455556666").unwrap();
+        assert_eq!((back.id(slot).as_str(), fp), ("0000002a-1111-4222-8333-444455556666", 42 * 7));
+        let (slot, fp) = back.find("Ørsted".as_bytes()).unwrap();
+        assert_eq!((back.id(slot).as_str(), fp), ("Ørsted", 6));
+        assert_eq!(back.find(b"11111111-2222-3333-4444-55555555555A").map(|f| f.1), Some(9));
+        assert_eq!(back.find(b"nope"), None);
+        // The same customers give the same bytes whatever order they came in.
+        let mut b = SnapshotBuilder::default();
+        for n in (0..1000u32).rev() {
+            b.push(format!("{n:08x}-1111-4222-8333-444455556666").as_bytes(), n as u64 * 7).unwrap();
+        }
+        for (id, fp) in [(&b"11111111-2222-3333-4444-55555555555A"[..], 9), ("Ørsted".as_bytes(), 6), (b"ACME-42", 5)] {
+            b.push(id, fp).unwrap();
+        }
+        assert_eq!(b.finish().encode(bind), bytes);
+    }
+
+    #[test]
+    fn another_org_or_query_is_refused() {
+        let (s, bind) = sample();
+        let bytes = s.encode(bind);
+        assert_eq!(Snapshot::decode(&bytes, binding(" org-1 ", &CustomerQuery::everything())).unwrap(), s, "org IDs ignore case and spaces");
+        let paged = CustomerQuery { page_size: Some(10), page: Some(3), ..CustomerQuery::everything() };
+        assert!(Snapshot::decode(&bytes, binding("org-1", &paged)).is_ok(), "paging is not bound");
+        let others = [
+            binding("org-2", &CustomerQuery::everything()),
+            binding("org-1", &CustomerQuery::default()),
+            binding("org-1", &CustomerQuery { include_tenants: Some(false), ..CustomerQuery::everything() }),
+            binding("org-1", &CustomerQuery { include_child_organizations: Some(false), ..CustomerQuery::everything() }),
+            binding("org-1", &CustomerQuery { customer_status: Some(crate::model::CustomerStatus::Active), ..CustomerQuery::everything() }),
+        ];
+        for other in others {
+            let e = Snapshot::decode(&bytes, other).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT");
+            assert!(e.to_string().contains("another organization or another query"), "{e}");
+        }
+    }
+
+    #[test]
+    fn every_cut_and_every_flipped_byte_is_refused() {
+        let mut b = SnapshotBuilder::default();
+        b.push(b"aaaaaaaa-1111-4222-8333-444455556666", 1).unwrap();
+        b.push(b"other-id", 2).unwrap();
+        let bind = binding("o", &CustomerQuery::default());
+        let bytes = b.finish().encode(bind);
+        for cut in 0..bytes.len() {
+            assert_eq!(Snapshot::decode(&bytes[..cut], bind).unwrap_err().code(), "INVALID_ARGUMENT", "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut bad = bytes.clone();
+                bad[at] ^= bit;
+                assert_eq!(Snapshot::decode(&bad, bind).unwrap_err().code(), "INVALID_ARGUMENT", "byte {at}");
+            }
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Snapshot::decode(&longer, bind).is_err());
+        let mut v2 = bytes.clone();
+        v2[4] = 2;
+        assert!(Snapshot::decode(&v2, bind).unwrap_err().to_string().contains("version 2"));
+        assert!(Snapshot::decode(b"", bind).is_err());
+        assert!(Snapshot::decode(&[0u8; 64], bind).is_err());
+    }
+}

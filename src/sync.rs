@@ -1,0 +1,317 @@
+//! Sync: what changed since the caller's last snapshot — customers `added`, `changed` (their
+//! content differs in the requested sections) and `removed` — and the snapshot to keep for the
+//! next time. Generic over [`Transport`], like the pager, and tested on the host.
+//!
+//! A sync is one listing run (`GET`, every page, each customer once: see
+//! `PageRun::drop_repeats`) and then a confirmation: offset paging over live data can skip a
+//! customer (a deletion before the current page shifts the next page by one), so a customer
+//! of the last snapshot that the listing did not return is asked for by ID (the POST form, with
+//! `includeChildOrganizations=false` and the same sections and status filter) before it is
+//! called removed. That confirmation also reports the skipped customers that did change.
+//! A customer the server no longer knows makes the POST a 404; the SDK then takes out the ID
+//! the message names (or halves the batch when it names none) and asks again.
+//!
+//! Each step's changes are written as one JSON array text, `[{"type":"added","customerId":…,
+//! "customer":{…record bytes…}},…]`, for one `JSON.parse` in JS (or serde_json in Rust);
+//! unchanged customers are never decoded at all.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::error::Error;
+use crate::json::{find_str, json_quote};
+use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
+use crate::query::CustomerQuery;
+use crate::record::fingerprint;
+use crate::snapshot::{binding, Slot, Snapshot, SnapshotBuilder};
+use crate::transport::Transport;
+
+/// How many customers a sync found in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// New since the snapshot (every customer, without one).
+    pub added: u64,
+    /// Content differs from the snapshot.
+    pub changed: u64,
+    /// In the snapshot, gone now (confirmed by ID).
+    pub removed: u64,
+    /// The same as in the snapshot.
+    pub unchanged: u64,
+}
+
+enum Phase {
+    Listing,
+    Confirming,
+    Removing,
+    Done,
+}
+
+/// Removed customers written per step.
+const REMOVED_PER_STEP: usize = 1000;
+
+/// One sync. See the module docs.
+pub struct SyncRun<T: Transport + Clone> {
+    transport: T,
+    config: Rc<ClientConfig>,
+    options: RunOptions,
+    /// The query of the confirmation requests.
+    confirm_query: CustomerQuery,
+    binding: u64,
+    previous: Snapshot,
+    /// Slots of `previous` met in this sync (listed or confirmed).
+    met: Vec<bool>,
+    next: SnapshotBuilder,
+    phase: Phase,
+    run: Option<PageRun<T>>,
+    /// Batches of `previous` slots still to confirm, and the one being confirmed.
+    to_confirm: VecDeque<Vec<Slot>>,
+    confirming: Vec<Slot>,
+    /// Slots of `previous` not met: removed, once confirmation is over.
+    removed: Vec<Slot>,
+    stats: SyncStats,
+    changes: Vec<u8>,
+    change_count: usize,
+    snapshot: Option<Vec<u8>>,
+    started_at: f64,
+}
+
+impl<T: Transport + Clone> SyncRun<T> {
+    /// A sync of `org_id` for `query`, from the stored `snapshot` bytes if any. A snapshot of
+    /// another organization or query, or bytes that are not one, are `INVALID_ARGUMENT` here,
+    /// before any request. Other arguments are assumed validated.
+    pub fn new(
+        transport: T,
+        config: Rc<ClientConfig>,
+        options: RunOptions,
+        org_id: &str,
+        query: CustomerQuery,
+        snapshot: Option<&[u8]>,
+    ) -> Result<Self, Error> {
+        let binding = binding(org_id, &query);
+        let previous = match snapshot {
+            Some(bytes) => Snapshot::decode(bytes, binding)?,
+            None => Snapshot::default(),
+        };
+        let listing = PageRun::new(transport.clone(), config.clone(), options, Target::Org(org_id.to_string()), query.clone());
+        let started_at = listing.started_at();
+        let confirm_query = CustomerQuery { include_child_organizations: Some(false), page: None, ..query };
+        Ok(SyncRun {
+            met: vec![false; previous.len()],
+            transport,
+            config,
+            options,
+            confirm_query,
+            binding,
+            previous,
+            next: SnapshotBuilder::default(),
+            phase: Phase::Listing,
+            run: Some(listing),
+            to_confirm: VecDeque::new(),
+            confirming: Vec::new(),
+            removed: Vec::new(),
+            stats: SyncStats::default(),
+            changes: Vec::new(),
+            change_count: 0,
+            snapshot: None,
+            started_at,
+        })
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> SyncStats {
+        self.stats
+    }
+
+    /// The next snapshot: set once the sync has completed, never before.
+    pub fn snapshot(&self) -> Option<&[u8]> {
+        self.snapshot.as_deref()
+    }
+
+    /// The transport (for the JS layer's cancellation).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Stop: no further requests; memory is released.
+    pub fn close(&mut self) {
+        if let Some(mut run) = self.run.take() {
+            run.close();
+        }
+        self.phase = Phase::Done;
+        self.changes = Vec::new();
+    }
+
+    /// Take the changes of the last step: a JSON array text and how many it holds.
+    pub fn take_changes(&mut self) -> (&[u8], usize) {
+        if self.change_count == 0 {
+            return (b"[]", 0);
+        }
+        self.changes.push(b']');
+        let n = std::mem::take(&mut self.change_count);
+        (&self.changes, n)
+    }
+
+    /// Move on until there are changes to take (`true`) or the sync is over (`false`: the
+    /// snapshot is ready). Call [`take_changes`](Self::take_changes) after each `true`.
+    pub async fn advance(&mut self) -> Result<bool, Error> {
+        self.changes.clear();
+        self.change_count = 0;
+        let result = self.step().await;
+        if result.is_err() {
+            self.close();
+        }
+        result
+    }
+
+    async fn step(&mut self) -> Result<bool, Error> {
+        loop {
+            match self.phase {
+                Phase::Listing => {
+                    let run = self.run.as_mut().expect("a listing run");
+                    match run.advance().await? {
+                        Some(_) => self.classify(false)?,
+                        None => {
+                            self.run = None;
+                            self.plan_confirmation();
+                            self.phase = Phase::Confirming;
+                        }
+                    }
+                }
+                Phase::Confirming => {
+                    let Some(run) = self.run.as_mut() else {
+                        match self.to_confirm.pop_front() {
+                            Some(batch) => self.start_confirming(batch),
+                            None => {
+                                self.removed = (0..self.previous.len()).filter(|&s| !self.met[s]).collect();
+                                self.removed.reverse(); // taken from the end: in snapshot order
+                                self.phase = Phase::Removing;
+                            }
+                        }
+                        continue;
+                    };
+                    match run.advance().await {
+                        Ok(Some(_)) => self.classify(true)?,
+                        Ok(None) => self.run = None,
+                        Err(Error::NotFound { message, .. }) => {
+                            self.run = None;
+                            self.split_on_not_found(&message);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Phase::Removing => {
+                    for _ in 0..REMOVED_PER_STEP {
+                        let Some(slot) = self.removed.pop() else { break };
+                        self.stats.removed += 1;
+                        self.begin_change();
+                        self.changes.extend_from_slice(b"{\"type\":\"removed\",\"customerId\":");
+                        self.changes.extend_from_slice(json_quote(&self.previous.id(slot)).as_bytes());
+                        self.changes.push(b'}');
+                    }
+                    if self.change_count == 0 {
+                        self.phase = Phase::Done;
+                        let next = std::mem::take(&mut self.next).finish();
+                        self.snapshot = Some(next.encode(self.binding));
+                        self.previous = Snapshot::default();
+                        self.met = Vec::new();
+                    }
+                }
+                Phase::Done => return Ok(false),
+            }
+            if self.change_count > 0 {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn begin_change(&mut self) {
+        self.changes.push(if self.change_count == 0 { b'[' } else { b',' });
+        self.change_count += 1;
+    }
+
+    /// Sort the records the current run has ready into added / changed / unchanged. In
+    /// confirmation, only customers of the snapshot not met yet count (others are ignored).
+    fn classify(&mut self, confirming: bool) -> Result<(), Error> {
+        let run = self.run.as_mut().expect("a run");
+        for record in run.scanner().take_each() {
+            let fp = fingerprint(record)?;
+            let Some(id) = fp.id else {
+                return Err(Error::Decode("a customer record has no customerId string; sync needs one".into()));
+            };
+            let kind: &[u8] = match self.previous.find(&id) {
+                Some((slot, _)) if self.met[slot] => continue, // already met (a repeat)
+                Some((slot, before)) => {
+                    self.met[slot] = true;
+                    if before == fp.content {
+                        self.stats.unchanged += 1;
+                        self.next.push(&id, fp.content)?;
+                        continue;
+                    }
+                    self.stats.changed += 1;
+                    b"changed"
+                }
+                None if confirming => continue,
+                None => {
+                    self.stats.added += 1;
+                    b"added"
+                }
+            };
+            self.next.push(&id, fp.content)?;
+            self.changes.push(if self.change_count == 0 { b'[' } else { b',' });
+            self.change_count += 1;
+            self.changes.extend_from_slice(b"{\"type\":\"");
+            self.changes.extend_from_slice(kind);
+            self.changes.extend_from_slice(b"\",\"customerId\":");
+            self.changes.extend_from_slice(json_quote(&String::from_utf8_lossy(&id)).as_bytes());
+            self.changes.extend_from_slice(b",\"customer\":");
+            self.changes.extend_from_slice(record);
+            self.changes.push(b'}');
+        }
+        Ok(())
+    }
+
+    /// The snapshot's customers the listing did not return, in batches for the POST form.
+    fn plan_confirmation(&mut self) {
+        let missing: Vec<Slot> = (0..self.previous.len()).filter(|&s| !self.met[s]).collect();
+        let size = self.options.batch_size.max(1);
+        self.to_confirm = missing.chunks(size).map(<[Slot]>::to_vec).collect();
+    }
+
+    fn start_confirming(&mut self, batch: Vec<Slot>) {
+        let ids = batch.iter().map(|&s| self.previous.id(s)).collect();
+        let run = PageRun::for_batch(
+            self.transport.clone(),
+            self.config.clone(),
+            self.options,
+            ids,
+            0,
+            self.confirm_query.clone(),
+            self.started_at,
+        );
+        self.confirming = batch;
+        self.run = Some(run);
+    }
+
+    /// A confirmation POST was a 404: one of its customers is gone. Take out the one the
+    /// message names and ask again for the rest; if it names none, ask for each half.
+    fn split_on_not_found(&mut self, message: &str) {
+        let message = message.to_ascii_lowercase();
+        let batch: Vec<Slot> = std::mem::take(&mut self.confirming).into_iter().filter(|&s| !self.met[s]).collect();
+        let named = batch.iter().position(|&s| find_str(&message, &self.previous.id(s).to_ascii_lowercase()).is_some());
+        match named {
+            Some(k) => {
+                let rest: Vec<Slot> = batch.iter().enumerate().filter(|&(i, _)| i != k).map(|(_, &s)| s).collect();
+                if !rest.is_empty() {
+                    self.to_confirm.push_front(rest);
+                }
+            }
+            None if batch.len() > 1 => {
+                let (a, b) = batch.split_at(batch.len() / 2);
+                self.to_confirm.push_front(b.to_vec());
+                self.to_confirm.push_front(a.to_vec());
+            }
+            // One customer the server does not know: removed (left unmet).
+            None => {}
+        }
+    }
+}
