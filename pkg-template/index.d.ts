@@ -1,2 +1,2 @@
-export { AppxiteClient, CustomerPager, CustomerIterator, PageIterator } from "./appxite_customers.js";
+export { AppxiteClient, CustomerPager, CustomerIterator, PageIterator, SyncRun } from "./appxite_customers.js";
 export type * from "./appxite_customers.js";

@@ -15,3 +15,4 @@ export const AppxiteClient = glue.AppxiteClient;
 export const CustomerPager = glue.CustomerPager;
 export const CustomerIterator = glue.CustomerIterator;
 export const PageIterator = glue.PageIterator;
+export const SyncRun = glue.SyncRun;

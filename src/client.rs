@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::model::Customer;
 use crate::pager::{ClientConfig, EventSink, PageRun, RunOptions, Target};
 use crate::query::{check_base_url, check_header, is_credential_header, validate_org_id, CustomerQuery};
-use crate::stream::customer_stream;
+use crate::stream::{customer_stream, ChangeStream};
+use crate::sync::SyncRun;
 use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
 
 /// Settings of a [`Client`].
@@ -168,6 +169,32 @@ impl Client {
         let target = Target::batches(unique_ids(ids.iter().cloned()), self.config.run.batch_size);
         let run = Self::check(target, query, self.config.run).map(|c| self.page_run(&c, None));
         Self::stream_or_error(run)
+    }
+
+    /// What changed under `org_id` since `snapshot` (every customer is `Added` without one):
+    /// a `Stream` of [`crate::CustomerChange`]s, then [`ChangeStream::snapshot`] to store for
+    /// the next sync. A snapshot of another organization or query, or damaged bytes, are
+    /// `InvalidArgument` here, before any request.
+    pub fn sync(&self, org_id: &str, query: CustomerQuery, snapshot: Option<&[u8]>) -> Result<ChangeStream<FetchTransport>, Error> {
+        let run = self.sync_run(org_id, query, self.config.run, snapshot, None)?;
+        Ok(ChangeStream::new(run))
+    }
+
+    /// A checked sync run (the Rust API and the JS `sync`). `page` is refused: a sync always
+    /// covers every page.
+    pub(crate) fn sync_run(
+        &self,
+        org_id: &str,
+        query: CustomerQuery,
+        options: RunOptions,
+        snapshot: Option<&[u8]>,
+        signal: Option<AbortSignal>,
+    ) -> Result<SyncRun<FetchTransport>, Error> {
+        if query.page.is_some() {
+            return Err(Error::InvalidArgument("sync always reads every page: leave out `page`".into()));
+        }
+        let CheckedRun { query, options, .. } = Self::check(Target::Org(org_id.to_string()), query, options)?;
+        SyncRun::new(self.transport(signal), self.config.clone(), options, org_id, query, snapshot)
     }
 
     fn stream_or_error(run: Result<PageRun<FetchTransport>, Error>) -> impl Stream<Item = Result<Customer, Error>> {

@@ -33,6 +33,7 @@
 
 pub mod ascii;
 pub mod batches;
+pub mod continuation;
 pub mod error;
 pub mod json;
 pub mod model;
@@ -65,4 +66,5 @@ pub use model::*;
 pub use pager::{AppxiteEvent, PageRun, Progress, RunOptions, Target};
 pub use query::CustomerQuery;
 pub use retry::{RetryOptions, RetryPolicy};
-pub use stream::customer_stream;
+pub use stream::{customer_stream, ChangeStream};
+pub use sync::SyncStats;

@@ -33,6 +33,32 @@ impl CustomerStatus {
     }
 }
 
+/// One difference a sync found (`client.sync`). `removed` ones come after every `added` and
+/// `changed` one of the sync.
+#[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum CustomerChange {
+    /// Not in the snapshot (every customer, without one).
+    Added {
+        /// The customer's ID.
+        customer_id: String,
+        /// The customer as it is now.
+        customer: Customer,
+    },
+    /// Its content differs from the snapshot in the requested sections.
+    Changed {
+        /// The customer's ID.
+        customer_id: String,
+        /// The customer as it is now.
+        customer: Customer,
+    },
+    /// In the snapshot, and the server confirmed it is gone (or no longer matches the query).
+    Removed {
+        /// The customer's ID.
+        customer_id: String,
+    },
+}
+
 /// One customer with the sections that were asked for.
 #[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -73,6 +73,11 @@ impl SeenIds {
         self.0.insert(id_key(id))
     }
 
+    /// Remember a key from [`id_key`] (a resumed run's last customer).
+    pub fn insert_key(&mut self, key: u64) {
+        self.0.insert(key);
+    }
+
     /// Bytes the table holds (for the memory tests).
     pub fn heap_bytes(&self) -> usize {
         self.0.capacity() * (std::mem::size_of::<u64>() + 1)

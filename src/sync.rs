@@ -18,6 +18,9 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use serde::Serialize;
+use tsify::Tsify;
+
 use crate::error::Error;
 use crate::json::{find_str, json_quote};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
@@ -27,7 +30,7 @@ use crate::snapshot::{binding, Slot, Snapshot, SnapshotBuilder};
 use crate::transport::Transport;
 
 /// How many customers a sync found in each state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Tsify, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncStats {
     /// New since the snapshot (every customer, without one).
     pub added: u64,

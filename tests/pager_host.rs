@@ -631,6 +631,36 @@ mod sync {
     }
 
     #[test]
+    fn the_rust_stream_gives_typed_changes_and_the_snapshot_at_the_end() {
+        use appxite_customers::stream::ChangeStream;
+        use appxite_customers::CustomerChange;
+        let s = sync_server(8);
+        let (_, _, snap) = sync(&s, None, 3).unwrap();
+        s.borrow_mut().versions.insert(uuid(4), 3);
+        s.borrow_mut().customers.retain(|c| c != &uuid(6));
+        let query = CustomerQuery { page_size: Some(3), ..Default::default() };
+        let run = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org", query, Some(&snap)).unwrap();
+        let mut stream = ChangeStream::new(run);
+        assert_eq!(stream.snapshot(), None);
+        let changes: Vec<CustomerChange> = block_on(async {
+            let mut out = vec![];
+            while let Some(c) = stream.next().await {
+                out.push(c.unwrap());
+            }
+            out
+        });
+        match &changes[..] {
+            [CustomerChange::Changed { customer_id, customer }, CustomerChange::Removed { customer_id: gone }] => {
+                assert_eq!((customer_id, &customer.customer_id, gone), (&uuid(4), &uuid(4), &uuid(6)));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stream.stats(), stats(0, 1, 1, 6));
+        let next = stream.snapshot().expect("set at the end").to_vec();
+        assert_eq!(sync(&s, Some(&next), 3).unwrap().1, stats(0, 0, 0, 7));
+    }
+
+    #[test]
     fn a_wrong_or_damaged_snapshot_is_refused_before_any_request() {
         let s = sync_server(5);
         let (_, _, snap) = sync(&s, None, 10).unwrap();

@@ -6,14 +6,16 @@ use wasm_bindgen::JsCast;
 
 use super::errors::{invalid, to_js};
 use super::options::{self, RUN_KEYS};
-use super::pager::{CustomerPager, PagerSpec};
+use super::pager::{CustomerPager, JsSyncRun, PagerSpec};
+use crate::continuation::Continuation;
 use crate::client::{unique_ids, Client, ClientOptions};
 use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::transport::fetch::TokenSource;
 
 const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "fetch", "onEvent"];
-const CALL_KEYS: &[&str] = &["signal", "concurrency"];
+const CALL_KEYS: &[&str] = &["signal", "concurrency", "continuationToken"];
+const SYNC_KEYS: &[&str] = &["signal", "snapshot"];
 /// ID batches `customersByIds` runs at once by default.
 const DEFAULT_CONCURRENCY: usize = 4;
 
@@ -127,9 +129,49 @@ impl AppxiteClient {
         Ok(pager.first_page())
     }
 
+    /// What changed under `orgId` since `snapshot` (every customer is `added` without one).
+    /// Iterate the changes with `for await`; store `snapshot` afterwards for the next sync.
+    /// A snapshot of another organization or query, or damaged bytes, throw
+    /// `INVALID_ARGUMENT` here, before any request.
+    #[wasm_bindgen(unchecked_return_type = "SyncRun")]
+    pub fn sync(
+        &self,
+        #[wasm_bindgen(js_name = orgId, unchecked_param_type = "string")] org_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SyncOptions")] options: Option<JsValue>,
+    ) -> Result<JsSyncRun, JsValue> {
+        let org = org_id_arg(&org_id)?;
+        let o = options::object(&options.unwrap_or(JsValue::UNDEFINED), "options", &[CustomerQuery::KEYS, RUN_KEYS, SYNC_KEYS])?;
+        let query = options::query(&o)?;
+        let run = options::run_options(&o, self.client.config.run)?;
+        let signal = options::signal(&o)?;
+        let snapshot = match options::get(&o, "snapshot") {
+            None => None,
+            Some(v) if v.is_null() => None,
+            Some(v) => Some(
+                v.dyn_into::<js_sys::Uint8Array>()
+                    .map_err(|_| invalid("snapshot must be a Uint8Array (the `snapshot` of a completed sync)"))?
+                    .to_vec(),
+            ),
+        };
+        let sync = self.client.sync_run(&org, query, run, snapshot.as_deref(), signal).map_err(|e| to_js(&e, None))?;
+        Ok(JsSyncRun::new(sync))
+    }
+
     fn pager(&self, target: Target, options: &JsValue) -> Result<CustomerPager, JsValue> {
         let o = options::object(options, "options", &[CustomerQuery::KEYS, RUN_KEYS, CALL_KEYS])?;
-        let query = options::query(&o)?;
+        let mut query = options::query(&o)?;
+        let mut resumed_after = None;
+        if let Some(token) = options::string(&o, "continuationToken")? {
+            let Target::Org(org) = &target else {
+                return Err(invalid("continuationToken resumes `customers(orgId)` only"));
+            };
+            if query.page.is_some() {
+                return Err(invalid("pass either page or continuationToken, not both"));
+            }
+            let resume = Continuation::decode(&token, org, &query).map_err(|e| to_js(&e, None))?;
+            query.page = Some(resume.page);
+            resumed_after = resume.last_id;
+        }
         let run = options::run_options(&o, self.client.config.run)?;
         let signal = options::signal(&o)?;
         let concurrency = options::whole(&o, "concurrency", 1, 16)?.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
@@ -139,7 +181,7 @@ impl AppxiteClient {
         };
         // Checked now, so bad input fails before any request.
         let checked = Client::check(target, query, run).map_err(|e| to_js(&e, None))?;
-        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), checked, signal, concurrency }))
+        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), checked, signal, concurrency, resumed_after }))
     }
 }
 

@@ -21,7 +21,11 @@ use crate::client::{CheckedRun, Client};
 use crate::turns::Turns;
 use crate::error::Error;
 use crate::batches::{batches, Batches};
+use crate::continuation::Continuation;
 use crate::pager::{CollectedPage, PageRun, Target};
+use crate::query::CustomerQuery;
+use crate::record::{id_key, SeenIds};
+use crate::sync::{SyncRun, SyncStats};
 use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
 /// One step of an iteration as a boxed future: every async method goes through the same
@@ -40,6 +44,8 @@ pub struct PagerSpec {
     pub(crate) signal: Option<AbortSignal>,
     /// ID batches run at once (`customersByIds`).
     pub(crate) concurrency: usize,
+    /// Resumed from a continuation token: the last customer handed out before it.
+    pub(crate) resumed_after: Option<u64>,
 }
 
 impl PagerSpec {
@@ -64,8 +70,59 @@ impl PagerSpec {
                     .collect();
                 Run::batched(transport, runs, self.concurrency, page_size)
             }
+            Target::Org(org) => {
+                let mut seen = SeenIds::default();
+                if let Some(key) = self.resumed_after {
+                    seen.insert_key(key);
+                }
+                let run = self.client.page_run(&self.checked, self.signal.clone()).sharing_seen(Rc::new(RefCell::new(seen)));
+                let mut run = Run::new(run, page_size);
+                run.resumable = Some((org.clone(), query.clone()));
+                run
+            }
             _ => Run::new(self.client.page_run(&self.checked, self.signal.clone()), page_size),
         }
+    }
+}
+
+/// What `client.sync()` returns: an `AsyncIterable<CustomerChange>` (one sync: iterating it
+/// again continues the same run), with `stats` as it goes and `snapshot` once it completed.
+#[wasm_bindgen(js_name = SyncRun)]
+pub struct JsSyncRun {
+    run: Rc<Run>,
+}
+
+impl JsSyncRun {
+    pub fn new(sync: SyncRun<FetchTransport>) -> Self {
+        let transport = sync.transport().clone();
+        JsSyncRun { run: Rc::new(Run::with_source(Source::Sync(RefCell::new(Some(sync))), transport, 0)) }
+    }
+}
+
+#[wasm_bindgen(js_class = SyncRun)]
+impl JsSyncRun {
+    /// The changes: `added` and `changed` as the pages arrive, then `removed`.
+    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]", unchecked_return_type = "AsyncIterator<CustomerChange, undefined>")]
+    pub fn iter(&self) -> CustomerIterator {
+        CustomerIterator { run: self.run.clone() }
+    }
+
+    /// The snapshot to store for the next sync: set once iteration has completed; `undefined`
+    /// while it runs, after `break`, or after an error — never a partial snapshot.
+    #[wasm_bindgen(getter, unchecked_return_type = "Uint8Array | undefined")]
+    pub fn snapshot(&self) -> JsValue {
+        self.run.sync_snapshot.borrow().as_deref().map_or(JsValue::UNDEFINED, |b| js_sys::Uint8Array::from(b).into())
+    }
+
+    /// How many customers were found added, changed, removed and unchanged so far.
+    #[wasm_bindgen(getter, unchecked_return_type = "SyncStats")]
+    pub fn stats(&self) -> JsValue {
+        let s = self.run.sync_stats.get();
+        let o = Object::new();
+        for (k, v) in [("added", s.added), ("changed", s.changed), ("removed", s.removed), ("unchanged", s.unchanged)] {
+            let _ = Reflect::set(&o, &k.into(), &(v as f64).into());
+        }
+        o.into()
     }
 }
 
@@ -245,6 +302,11 @@ pub struct Run {
     /// Steps run one at a time, in call order (`crate::turns`).
     turns: Turns,
     done: Cell<bool>,
+    /// `customers(orgId)`: the organization and query its pages' continuation tokens resume.
+    resumable: Option<(String, CustomerQuery)>,
+    /// A sync's counts so far, and its snapshot once it has completed.
+    sync_stats: Cell<SyncStats>,
+    sync_snapshot: RefCell<Option<Vec<u8>>>,
 }
 
 /// Where a run's records come from. A cell holds `None` while a step is awaiting it.
@@ -254,6 +316,8 @@ enum Source {
     /// `customersByIds` with concurrency: whole ID batches from the core's [`Batches`] (run in
     /// the background), and the collected pages of the batch being handed out.
     Batches { batches: RefCell<Option<Batches<FetchTransport>>>, pages: RefCell<VecDeque<CollectedPage>> },
+    /// `sync`: the changes of one sync run.
+    Sync(RefCell<Option<SyncRun<FetchTransport>>>),
 }
 
 impl Run {
@@ -278,7 +342,38 @@ impl Run {
             buffer_page: Cell::new(None),
             turns: Turns::new(),
             done: Cell::new(false),
+            resumable: None,
+            sync_stats: Cell::new(SyncStats::default()),
+            sync_snapshot: RefCell::new(None),
         }
+    }
+
+    /// `fill` for a sync: the next step's changes, decoded; at the end, the snapshot.
+    async fn fill_from_sync(&self) -> Result<bool, JsValue> {
+        let Source::Sync(cell) = &self.source else { return Ok(false) };
+        let Some(mut sync) = cell.borrow_mut().take() else { return Ok(false) };
+        let step = sync.advance().await;
+        self.sync_stats.set(sync.stats());
+        let result = match step {
+            Ok(true) => decode_json_array(sync.take_changes().0).map(|changes| {
+                self.set_buffer(changes, 0, false);
+                true
+            }),
+            Ok(false) => {
+                *self.sync_snapshot.borrow_mut() = sync.snapshot().map(<[u8]>::to_vec);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(true) if !self.done.get() => *cell.borrow_mut() = Some(sync),
+            Ok(_) => sync.close(),
+            Err(_) => {
+                sync.close();
+                self.done.set(true);
+            }
+        }
+        result.map_err(|e| self.error(&e))
     }
 
     /// `fill` for concurrent batches: the next collected page, waiting for its batch.
@@ -323,6 +418,11 @@ impl Run {
                 // Dropping `Batches` stops the pump, which drops the running batches.
                 drop(batches.try_borrow_mut().ok().and_then(|mut b| b.take()));
                 pages.borrow_mut().clear();
+            }
+            Source::Sync(sync) => {
+                if let Some(mut s) = sync.try_borrow_mut().ok().and_then(|mut s| s.take()) {
+                    s.close();
+                }
             }
         }
         *self.buffer.borrow_mut() = (Array::new(), 0);
@@ -371,6 +471,7 @@ impl Run {
         let cell = match &self.source {
             Source::Stream(cell) => cell,
             Source::Batches { .. } => return self.fill_from_batches().await,
+            Source::Sync(_) => return self.fill_from_sync().await,
         };
         let Some(mut run) = cell.borrow_mut().take() else {
             return Ok(false);
@@ -463,7 +564,14 @@ impl Run {
             if let Some((page, true)) = self.buffer_page.get() {
                 self.buffer_page.set(None);
                 if items.length() > 0 || keep_empty {
-                    return Ok(Some(page_object(page, self.page_size, &items)));
+                    let page_obj = page_object(page, self.page_size, &items);
+                    if let Some((org, query)) = &self.resumable {
+                        let last = items.get(items.length().wrapping_sub(1));
+                        let last_id = Reflect::get(&last, &"customerId".into()).ok().and_then(|v| v.as_string());
+                        let next = Continuation { page: page.saturating_add(1), last_id: last_id.map(|id| id_key(id.as_bytes())) };
+                        let _ = Reflect::set(&page_obj, &"continuationToken".into(), &next.encode(org, query).into());
+                    }
+                    return Ok(Some(page_obj));
                 }
                 continue;
             }

@@ -72,6 +72,19 @@ export interface CustomersOptions extends CustomerQuery, RunSettings {
    * and handed out in input order.
    */
   concurrency?: number;
+  /**
+   * `customers(orgId)`: resume after the page that gave this token (`CustomerPage.continuationToken`).
+   * The organization and query must be the same (else `INVALID_ARGUMENT`); leave out `page`.
+   */
+  continuationToken?: string;
+}
+
+/** Options of `sync`. */
+export interface SyncOptions extends Omit<CustomerQuery, "page">, RunSettings {
+  /** The `snapshot` of this organization's and query's last completed sync. Without it, every customer is `added`. */
+  snapshot?: Uint8Array;
+  /** Aborts the sync. */
+  signal?: AbortSignal;
 }
 
 /** One page of customers. */
@@ -81,5 +94,10 @@ export interface CustomerPage {
   /** The page size that was asked for (10000 when not given). */
   pageSize: number;
   items: Customer[];
+  /**
+   * `customers(orgId)` only: pass it as `continuationToken` to resume after this page — in
+   * another process, a later request — with the same organization and query.
+   */
+  continuationToken?: string;
 }
 "#;
