@@ -10,7 +10,7 @@
 
 use crate::error::Error;
 use crate::query::CustomerQuery;
-use crate::record::hash_bytes;
+use crate::record::{hash_bytes, le};
 use crate::snapshot::binding;
 
 const VERSION: u8 = 1;
@@ -50,8 +50,8 @@ impl Continuation {
     pub fn decode(token: &str, org_id: &str, query: &CustomerQuery) -> Result<Continuation, Error> {
         let bad = || Error::InvalidArgument("continuationToken is not a token a page of this SDK gave (or it was cut or changed)".into());
         let b = from_base64url(token).filter(|b| b.len() == BYTES).ok_or_else(bad)?;
-        let u32_at = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
-        let u64_at = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        let u32_at = |at: usize| u32::from_le_bytes(le(&b[at..]));
+        let u64_at = |at: usize| u64::from_le_bytes(le(&b[at..]));
         if b[0] != VERSION || u32_at(21) != checksum(&b[..21]) {
             return Err(bad());
         }

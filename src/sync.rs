@@ -22,7 +22,7 @@ use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
-use crate::json::{find_str, json_quote};
+use crate::json::{find_str, json_quote, unicode_escape};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::record::fingerprint;
@@ -265,7 +265,7 @@ impl<T: Transport + Clone> SyncRun<T> {
             self.changes.extend_from_slice(b"{\"type\":\"");
             self.changes.extend_from_slice(kind);
             self.changes.extend_from_slice(b"\",\"customerId\":");
-            self.changes.extend_from_slice(json_quote(&String::from_utf8_lossy(&id)).as_bytes());
+            quote_bytes(&id, &mut self.changes);
             self.changes.extend_from_slice(b",\"customer\":");
             self.changes.extend_from_slice(record);
             self.changes.push(b'}');
@@ -317,4 +317,18 @@ impl<T: Transport + Clone> SyncRun<T> {
             None => {}
         }
     }
+}
+
+/// `bytes` (a string's contents, unescaped) as a JSON string literal, byte by byte: the
+/// text decoder checks the UTF-8 of the whole array afterwards.
+fn quote_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b if b < 0x20 => out.extend_from_slice(&unicode_escape(b as u32)),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
 }
