@@ -4,7 +4,7 @@
 //! (`APPXITE_MOCK_URL`, default http://127.0.0.1:18181; scripts/test.sh starts it).
 #![cfg(target_arch = "wasm32")]
 
-use appxite_customers::{Client, ClientOptions, Customer, CustomerQuery, CustomerStatus, Error};
+use appxite_customers::{Client, ClientOptions, Customer, CustomerChange, CustomerQuery, CustomerStatus, Error};
 use futures_util::StreamExt;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
@@ -22,6 +22,17 @@ async fn get_json(path: &str) -> JsValue {
     let res = JsFuture::from(fetch.call1(&JsValue::UNDEFINED, &format!("{MOCK}{path}").into()).unwrap().unchecked_into::<js_sys::Promise>())
         .await
         .unwrap();
+    let json: js_sys::Function = Reflect::get(&res, &"json".into()).unwrap().unchecked_into();
+    JsFuture::from(json.call0(&res).unwrap().unchecked_into::<js_sys::Promise>()).await.unwrap()
+}
+
+async fn post_json(path: &str, body: &str) -> JsValue {
+    let fetch: js_sys::Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
+    let init = js_sys::Object::new();
+    Reflect::set(&init, &"method".into(), &"POST".into()).unwrap();
+    Reflect::set(&init, &"body".into(), &body.into()).unwrap();
+    let promise = fetch.call2(&JsValue::UNDEFINED, &format!("{MOCK}{path}").into(), &init).unwrap();
+    let res = JsFuture::from(promise.unchecked_into::<js_sys::Promise>()).await.unwrap();
     let json: js_sys::Function = Reflect::get(&res, &"json".into()).unwrap().unchecked_into();
     JsFuture::from(json.call0(&res).unwrap().unchecked_into::<js_sys::Promise>()).await.unwrap()
 }
@@ -204,4 +215,62 @@ fn the_scanner_in_wasm_at_every_chunk_boundary() {
         let all: Array = parts.into_iter().collect();
         assert_eq!(js_sys::JSON::stringify(&all).unwrap().as_string().unwrap(), expected, "split at {split}");
     }
+}
+
+/// Sorted IDs of the changes of one kind.
+fn ids_of(changes: &[CustomerChange], kind: &str) -> Vec<String> {
+    let mut ids: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match (c, kind) {
+            (CustomerChange::Added { customer_id, .. }, "added")
+            | (CustomerChange::Changed { customer_id, .. }, "changed")
+            | (CustomerChange::Removed { customer_id }, "removed") => Some(customer_id.clone()),
+            _ => None,
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn string_list(v: &JsValue) -> Vec<String> {
+    let mut ids: Vec<String> = Array::from(v).iter().map(|s| s.as_string().unwrap()).collect();
+    ids.sort();
+    ids
+}
+
+#[wasm_bindgen_test]
+async fn sync_streams_what_changed_and_ends_with_the_snapshot() {
+    // The last reseller: no other test here reads it (this one changes its customers).
+    let (id, count, ..) = orgs("reseller").await.pop().unwrap();
+    let c = client("dev-token");
+    let query = CustomerQuery { page_size: Some(40), include_tenants: Some(true), ..Default::default() };
+    let mut first = c.sync(&id, query.clone(), None).unwrap();
+    let mut changes = vec![];
+    while let Some(change) = first.next().await {
+        changes.push(change.unwrap());
+    }
+    assert_eq!(ids_of(&changes, "added").len() as u32, count);
+    let snapshot = first.snapshot().expect("a completed sync has a snapshot").to_vec();
+    assert_eq!(snapshot.len(), 32 + 24 * count as usize);
+
+    let seed = js_sys::Date::now() as u64 % 1000; // this file runs twice against one emulator
+    let done = post_json("/__mock/mutate", &format!(r#"{{"seed":{seed},"add":2,"remove":1,"change":3,"under":"{id}"}}"#)).await;
+    let mut second = c.sync(&id, query.clone(), Some(&snapshot)).unwrap();
+    assert!(second.snapshot().is_none());
+    let mut changes = vec![];
+    while let Some(change) = second.next().await {
+        changes.push(change.unwrap());
+    }
+    assert_eq!(ids_of(&changes, "added"), string_list(&field(&done, "added")));
+    assert_eq!(ids_of(&changes, "changed"), string_list(&field(&done, "changed")));
+    assert_eq!(ids_of(&changes, "removed"), string_list(&field(&done, "removed")));
+    assert!(matches!(changes.last(), Some(CustomerChange::Removed { .. })), "removed comes last");
+    let stats = second.stats();
+    assert_eq!((stats.added, stats.changed, stats.removed, stats.unchanged), (2, 3, 1, count as u64 - 4));
+
+    // Another query's snapshot: refused before any request.
+    let before = request_count().await;
+    let e = c.sync(&id, CustomerQuery::default(), Some(&snapshot)).err().unwrap();
+    assert_eq!(e.code(), "INVALID_ARGUMENT");
+    assert_eq!(request_count().await, before);
 }
