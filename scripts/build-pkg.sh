@@ -17,10 +17,11 @@ node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
 # consumers' tsconfig lacks — the method still exists at run time. Fail loudly if a
 # wasm-bindgen upgrade changes the text these edits expect.
 DTS=pkg.tmp/appxite_customers.d.ts
-for pattern in 'options: CustomersOptions)' 'constructor(options: AppxiteClientOptions)' 'toArray(options: { limit?: number })' '\[Symbol.dispose\]'; do
+for pattern in 'options: CustomersOptions)' 'options: SyncOptions)' 'constructor(options: AppxiteClientOptions)' 'toArray(options: { limit?: number })' '\[Symbol.dispose\]'; do
   grep -q "$pattern" "$DTS" || { echo "build-pkg: '$pattern' not found in $DTS" >&2; exit 1; }
 done
 sed -i -e 's/options: CustomersOptions)/options?: CustomersOptions)/' \
+  -e 's/options: SyncOptions)/options?: SyncOptions)/' \
   -e 's/constructor(options: AppxiteClientOptions)/constructor(options?: AppxiteClientOptions)/' \
   -e 's/toArray(options: { limit?: number })/toArray(options?: { limit?: number })/' \
   -e '/\[Symbol.dispose\]()/d' "$DTS"

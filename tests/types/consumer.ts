@@ -10,7 +10,41 @@ import {
   type CustomerStatus,
   type CustomerTenant,
   type CustomersOptions,
+  type CustomerChange,
+  type SyncOptions,
+  type SyncStats,
+  SyncRun,
 } from "appxite-customers";
+
+export async function changes(client: AppxiteClient, stored: Uint8Array | undefined): Promise<Uint8Array | undefined> {
+  const options: SyncOptions = { includeTenants: true, snapshot: stored, timeoutMs: 10_000 };
+  const run: SyncRun = client.sync("org", options);
+  for await (const change of run) {
+    const c: CustomerChange = change;
+    switch (c.type) {
+      case "added":
+      case "changed": {
+        const name: string | null | undefined = c.customer.customerName;
+        console.log(c.customerId, name);
+        break;
+      }
+      case "removed":
+        console.log(c.customerId);
+        break;
+    }
+  }
+  const stats: SyncStats = run.stats;
+  const fresh: SyncRun = client.sync("org");
+  console.log(fresh.snapshot?.byteLength);
+  console.log(stats.added + stats.changed + stats.removed + stats.unchanged);
+  let token: string | undefined;
+  for await (const page of client.customers("org", { pageSize: 100 }).byPage()) {
+    token = page.continuationToken;
+    break;
+  }
+  for await (const c of client.customers("org", { pageSize: 100, continuationToken: token })) console.log(c.customerId);
+  return run.snapshot;
+}
 
 export async function sync(signal: AbortSignal): Promise<number> {
   const client = new AppxiteClient({
@@ -71,6 +105,10 @@ export function wrong(client: AppxiteClient): void {
   new AppxiteClient({ baseURL: "https://api.appxite.com" });
   // @ts-expect-error: ids must be strings
   client.customersByIds([1, 2]);
+  // @ts-expect-error: a sync always reads every page
+  client.sync("x", { page: 2 });
+  // @ts-expect-error: the snapshot is bytes
+  client.sync("x", { snapshot: "AXCS" });
   // @ts-expect-error: records keep the API's names: the tenant key is DomainName
   const t: CustomerTenant = { domainName: "x" };
   console.log(t);
