@@ -2,7 +2,7 @@
 //   node bench/node-run.mjs <method> <baseUrl> <orgId,orgId,…> <pageSize>
 // Prints one JSON line: customers, wall and CPU ms, peak RSS above the idle process, the
 // wasm linear memory (SDK), and time to first customer after the first body byte.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import createClient from "openapi-fetch";
 
 const [method, baseUrl, orgList, pageSizeArg] = process.argv.slice(2);
@@ -11,6 +11,10 @@ const pageSize = Number(pageSizeArg);
 const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
 const HEADERS = { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" };
 const QUERY = new URLSearchParams({ ...Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])), pageSize: String(pageSize) });
+
+// sdk-sync: the snapshots a previous `sdk-sync-prepare` run stored, read before measuring.
+const snapshotFile = (org) => new URL(`../build/bench-snapshot-${org}.bin`, import.meta.url);
+const snapshots = method === "sdk-sync" ? Object.fromEntries(orgs.map((o) => [o, new Uint8Array(readFileSync(snapshotFile(o)))])) : {};
 
 // Idle baseline: everything imported and instantiated, nothing fetched.
 let wasmMemory = null;
@@ -92,6 +96,17 @@ if (method === "fetch-json") {
     } else {
       for await (const p of pager.byPage()) for (const c of p.items) take(c);
     }
+  }
+} else if (method.startsWith("sdk-sync")) {
+  // sdk-sync-first: no snapshot, every customer `added` (decoded). sdk-sync: the data as the
+  // snapshot saw it, so every customer is `unchanged` (fingerprinted, never decoded); `count`
+  // is the customers the sync looked at. sdk-sync-prepare stores the snapshots.
+  const client = new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
+  for (const org of orgs) {
+    const run = client.sync(org, { ...ALL, pageSize, snapshot: snapshots[org] });
+    for await (const change of run) take(change.customer);
+    if (method === "sdk-sync") count += run.stats.unchanged;
+    if (method === "sdk-sync-prepare") writeFileSync(snapshotFile(org), run.snapshot);
   }
 } else if (method === "raw-bytes") {
   // The emulator's own serving rate: read the bytes, parse nothing. `count` is bytes here.

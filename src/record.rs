@@ -35,9 +35,9 @@ fn fmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The little-endian number in the first `N` bytes of `b` (`b` holds at least `N`). Copies
-/// rather than `try_into().expect(..)`, which brings `Debug` formatting into the wasm.
-#[inline]
+/// The first `N` bytes of `b` as an array (`b` holds at least `N`), for the cold paths that
+/// read stored formats. Copies rather than `try_into().expect(..)`, which brings `Debug`
+/// formatting into the wasm. (Not for hot loops: at opt-level z it is a call.)
 pub(crate) fn le<const N: usize>(b: &[u8]) -> [u8; N] {
     let mut a = [0u8; N];
     a.copy_from_slice(&b[..N]);
@@ -52,7 +52,8 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     let mut h = seed;
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(le(w))).wrapping_mul(K1);
+        // `unwrap_or`, not `expect`: no Debug formatting in the wasm, and one plain load.
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))).wrapping_mul(K1);
     }
     let rest = words.remainder();
     if !rest.is_empty() {

@@ -372,7 +372,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 #[inline]
 pub(crate) fn skip_string_bytes(buf: &[u8], mut i: usize) -> usize {
     while i + 8 <= buf.len() {
-        let word = u64::from_le_bytes(crate::record::le(&buf[i..]));
+        let word = u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
         let quote = word ^ (ONES * b'"' as u64);
         let backslash = word ^ (ONES * b'\\' as u64);
         // A zero byte in either marks a match; the lowest flagged byte is exact.

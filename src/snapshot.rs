@@ -34,8 +34,9 @@ pub const UUID_ENTRY_BYTES: usize = 24;
 /// The customers of one sync, by ID: each with its content fingerprint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
-    /// Sorted by ID, no repeats.
-    uuids: Vec<(u128, u64)>,
+    /// Sorted by ID, no repeats. A UUID as two `u64`s, not a `u128`: 24 bytes an entry in
+    /// memory too (a `u128` is 16-aligned, which pads the entry to 32).
+    uuids: Vec<(Uuid, u64)>,
     /// Sorted by ID, no repeats.
     others: Vec<(Vec<u8>, u64)>,
 }
@@ -66,8 +67,11 @@ pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
     hash_bytes(0x62_696e_64, &text)
 }
 
+/// A UUID as a number: its high and low 64 bits.
+type Uuid = (u64, u64);
+
 /// A UUID in the canonical lower-case 8-4-4-4-12 form, as a number.
-fn parse_uuid(id: &[u8]) -> Option<u128> {
+fn parse_uuid(id: &[u8]) -> Option<Uuid> {
     if id.len() != 36 {
         return None;
     }
@@ -81,10 +85,11 @@ fn parse_uuid(id: &[u8]) -> Option<u128> {
             _ => return None,
         }
     }
-    Some(n)
+    Some(((n >> 64) as u64, n as u64))
 }
 
-fn format_uuid(n: u128) -> String {
+fn format_uuid((hi, lo): Uuid) -> String {
+    let n = (hi as u128) << 64 | lo as u128;
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(36);
     for i in 0..32 {
@@ -144,7 +149,7 @@ impl Snapshot {
         }
         let mut snapshot = Snapshot { uuids: Vec::with_capacity(g), others: Vec::with_capacity(o.min(body.len() / 10)) };
         for _ in 0..g {
-            let id = u128::from_be_bytes(le(&bytes[at..]));
+            let id = (u64::from_be_bytes(le(&bytes[at..])), u64::from_be_bytes(le(&bytes[at + 8..])));
             snapshot.uuids.push((id, u64_at(at + 16)));
             at += UUID_ENTRY_BYTES;
         }
@@ -172,8 +177,9 @@ impl Snapshot {
         out.extend_from_slice(&(self.uuids.len() as u32).to_le_bytes());
         out.extend_from_slice(&(self.others.len() as u32).to_le_bytes());
         out.extend_from_slice(&[0; 8]);
-        for (id, fp) in &self.uuids {
-            out.extend_from_slice(&id.to_be_bytes());
+        for ((hi, lo), fp) in &self.uuids {
+            out.extend_from_slice(&hi.to_be_bytes());
+            out.extend_from_slice(&lo.to_be_bytes());
             out.extend_from_slice(&fp.to_le_bytes());
         }
         for (id, fp) in &self.others {

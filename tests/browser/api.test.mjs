@@ -71,3 +71,13 @@ test("errors in the browser: codes, statuses, real Error objects", async () => {
     network: ["AppxiteError", "NETWORK", null, true],
   });
 });
+
+test("sync and a resumed listing in Chromium (the shared scenario)", async () => {
+  const { syncScenario } = await import("../shared/sync-scenario.js");
+  const { checkSync } = await import("../shared/sync-check.mjs");
+  const { truthIds } = await import("../node/mock.mjs");
+  const org = mock.resellers.at(-1).id;
+  const before = await truthIds(mock, org);
+  const r = await inPage(`return (${syncScenario.toString()})(api.AppxiteClient, arg);`, { url: mock.url, org });
+  await checkSync(assert, "chromium", r, mock, org, before);
+});

@@ -7,6 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startMock, truthIds } from "../node/mock.mjs";
 import { apiScenario } from "../shared/api-scenario.js";
+import { syncScenario } from "../shared/sync-scenario.js";
+import { checkSync } from "../shared/sync-check.mjs";
 import { abortScenario } from "../shared/abort-scenario.js";
 import { abortSetup, checkAbort } from "../shared/abort-setup.mjs";
 import { chaosScenario } from "../shared/chaos-scenario.js";
@@ -16,19 +18,22 @@ import { checkSlowConsumer } from "../shared/slow-consumer-check.mjs";
 import { session, startXvfb } from "./webdriver.mjs";
 
 let plain;
+/** For the sync scenario, which changes the data set (the other tests compare with `plain`'s). */
+let changing;
 let abort;
 let chaos;
 let xvfb;
 
 before(async () => {
   plain = await startMock(["--www", "www", "--www-port", "0"]);
+  changing = await startMock(["--www", "www", "--www-port", "0"]);
   abort = await abortSetup(["--www", "www", "--www-port", "0"]);
   chaos = await chaosSetup();
   xvfb = await startXvfb();
 });
 after(async () => {
   xvfb?.stop();
-  await Promise.all([plain?.stop(), abort?.stop(), chaos?.chaotic.stop(), chaos?.clean.stop()]);
+  await Promise.all([plain?.stop(), changing?.stop(), abort?.stop(), chaos?.chaotic.stop(), chaos?.clean.stop()]);
 });
 
 /**
@@ -87,6 +92,14 @@ for (const engine of (process.env.ENGINES ?? "firefox,webkit").split(",")) {
           invalid: ["AppxiteError", "INVALID_ARGUMENT", null, true],
           network: ["AppxiteError", "NETWORK", null, true],
         });
+      });
+
+      await t.test("sync, then a resumed listing", async () => {
+        // One reseller per engine: the scenario changes its customers.
+        const org = changing.resellers[engine === "firefox" ? 1 : 2].id;
+        const before = await truthIds(changing, org);
+        const r = await inPage(s, changing.www, changing.url, syncScenario, { url: changing.url, org });
+        await checkSync(assert, engine, r, changing, org, before);
       });
 
       await t.test("--chaos 0.3: every customer exactly once", async () => {
