@@ -35,12 +35,12 @@ function run(cmd, args, cwd, options = {}) {
 }
 
 /** build/consumers/<name>: the app's files, `shared` files as `files` maps them, the tarball. */
-function prepare(name, files = {}) {
+function prepare(name, files = {}, source = join(SRC, name)) {
   const dir = join(WORK, name);
   mkdirSync(dir, { recursive: true });
   // Build output of an earlier run must not pass for this one's.
   for (const old of ["dist", "out", ".parcel-cache"]) rmSync(join(dir, old), { recursive: true, force: true });
-  cpSync(join(SRC, name), dir, { recursive: true });
+  cpSync(source, dir, { recursive: true, filter: (f) => !f.includes("node_modules") });
   for (const [from, to] of Object.entries(files)) cpSync(join(SRC, "shared", from), join(dir, to), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
   manifest.dependencies = { ...manifest.dependencies, "appxite-customers": `file:${tarball}` };
@@ -264,6 +264,29 @@ test("Cloudflare Workers: wrangler's bundle, run in workerd", async () => {
   try {
     const res = await mf.dispatchFetch(`http://worker/?api=${encodeURIComponent(mock.url)}&org=${org}`);
     checkResult("wrangler", await res.text());
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("examples/sync-worker as wrangler deploys it: bundled, run in workerd with D1, one scheduled sync", async () => {
+  const dir = prepare("sync-worker", {}, join(ROOT, "examples/sync-worker"));
+  run(join(dir, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], dir);
+  const { Miniflare } = await import(join(dir, "node_modules/miniflare/dist/src/index.js"));
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "dist/index.js"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Text", include: ["**/*.sql"] }],
+    compatibilityDate: "2025-09-01",
+    d1Databases: { DB: "consumer-sync-worker" },
+    bindings: { APPXITE_BASE_URL: mock.url, APPXITE_REFERER: "https://portal.example", APPXITE_TOKEN: "dev-token", APPXITE_ORG_ID: org },
+  });
+  try {
+    const outcome = await (await mf.getWorker()).scheduled({ cron: "*/15 * * * *" });
+    assert.equal(outcome.outcome, "ok", JSON.stringify(outcome));
+    const res = await mf.dispatchFetch("http://worker/customers?limit=1000");
+    const { customers } = await res.json();
+    assert.deepEqual(customers.map((c) => c.id).sort(), [...truth].sort());
   } finally {
     await mf.dispose();
   }

@@ -6,16 +6,17 @@ import { Miniflare } from "miniflare";
 
 const PKG = new URL("../../pkg/", import.meta.url);
 
-export function packageModules() {
+/** `dir`: where the importing Worker module is (workerd resolves bare names next to it). */
+export function packageModules(dir = "") {
   const manifest = JSON.parse(readFileSync(new URL("package.json", PKG), "utf8"));
   const entry = manifest.exports["."].workerd;
   if (!entry) throw new Error("pkg/package.json has no workerd export");
   const read = (f) => readFileSync(new URL(f, PKG));
   return [
-    { type: "ESModule", path: "appxite-customers", contents: read(entry) },
-    { type: "ESModule", path: "appxite_customers.js", contents: read("appxite_customers.js") },
-    { type: "ESModule", path: "fast-iterator.js", contents: read("fast-iterator.js") },
-    { type: "CompiledWasm", path: "appxite_customers_bg.wasm", contents: read("appxite_customers_bg.wasm") },
+    { type: "ESModule", path: `${dir}appxite-customers`, contents: read(entry) },
+    { type: "ESModule", path: `${dir}appxite_customers.js`, contents: read("appxite_customers.js") },
+    { type: "ESModule", path: `${dir}fast-iterator.js`, contents: read("fast-iterator.js") },
+    { type: "CompiledWasm", path: `${dir}appxite_customers_bg.wasm`, contents: read("appxite_customers_bg.wasm") },
   ];
 }
 
