@@ -1,7 +1,8 @@
-// The demo page: one client, one pager, a virtualised table. Customer data is only ever
-// written with textContent, never as HTML.
+// The demo page: one client, one pager (or one sync), a virtualised grid. Customer data is
+// only ever written with textContent, never as HTML.
 import { AppxiteClient } from "appxite-customers";
 import { toCsv, toNdjson, download } from "./export.js";
+import { loadSync, saveSync, forgetSync } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -29,6 +30,9 @@ let customers = [];
 let visible = customers;
 let controller = null;
 let selected = -1;
+/** Sync mode: customerId → "added" | "changed" for the rows the last sync changed. */
+let marks = new Map();
+let emulator = false;
 
 $("baseUrl").value = DEFAULT_API;
 $("token").value = params.get("token") ?? "dev-token";
@@ -49,11 +53,22 @@ async function loadOrgs() {
     }
     select.hidden = false;
     $("orgText").hidden = true;
+    emulator = true;
   } catch {
     // Not the emulator: free text.
     select.hidden = true;
     $("orgText").hidden = false;
+    emulator = false;
   }
+  updateModeControls();
+}
+
+const syncMode = () => $("modeSync").checked;
+
+function updateModeControls() {
+  $("forget").hidden = !syncMode();
+  $("mutate").hidden = !(syncMode() && emulator);
+  $("onlyChangesLabel").hidden = !syncMode();
 }
 
 function orgId() {
@@ -79,25 +94,45 @@ function showError(e) {
 function setRunning(running) {
   $("start").disabled = running;
   $("cancel").disabled = !running;
+  $("forget").disabled = running;
+  $("mutate").disabled = running;
   $("csv").disabled = running || customers.length === 0;
   $("ndjson").disabled = running || customers.length === 0;
+}
+
+/** The query of the form, without `signal`. */
+function formQuery() {
+  const query = { customerStatus: $("status").value || undefined };
+  if ($("pageSize").value !== "") query.pageSize = Number($("pageSize").value);
+  for (const k of INCLUDES) query[k] = $(k).checked;
+  return query;
+}
+
+/** One stored sync per API, organization and query (a snapshot is bound to both). */
+function syncKey(query) {
+  const { pageSize, ...bound } = query;
+  return JSON.stringify([$("baseUrl").value.replace(/\/$/, ""), orgId().toLowerCase(), bound]);
 }
 
 async function start() {
   showError(null);
   customers = [];
+  marks = new Map();
+  selected = -1;
   applyFilter();
   let pages = 0;
   let retries = 0;
+  let seen = 0;
   const t0 = performance.now();
   controller = new AbortController();
   setRunning(true);
   $("state").textContent = "Syncing…";
   const tick = () => {
     const s = (performance.now() - t0) / 1000;
+    const n = Math.max(seen, customers.length);
     $("pages").textContent = pages.toLocaleString();
-    $("count").textContent = customers.length.toLocaleString();
-    $("rate").textContent = Math.round(customers.length / Math.max(s, 0.001)).toLocaleString();
+    $("count").textContent = n.toLocaleString();
+    $("rate").textContent = Math.round(n / Math.max(s, 0.001)).toLocaleString();
     $("elapsed").textContent = `${s.toFixed(1)} s`;
     $("retries").textContent = String(retries);
   };
@@ -107,19 +142,24 @@ async function start() {
       baseUrl: $("baseUrl").value,
       token: $("token").value || undefined,
       onEvent: (e) => {
-        if (e.type === "page") pages++;
+        if (e.type === "page") {
+          pages++;
+          seen += e.items;
+        }
         if (e.type === "retry") retries++;
       },
     });
-    const query = { signal: controller.signal, customerStatus: $("status").value || undefined };
-    const size = Number($("pageSize").value);
-    if ($("pageSize").value !== "") query.pageSize = size;
-    for (const k of INCLUDES) query[k] = $(k).checked;
-    for await (const page of client.customers(orgId(), query).byPage()) {
-      for (const c of page.items) customers.push(c);
-      applyFilter();
+    const query = formQuery();
+    if (syncMode()) {
+      await runSync(client, query, controller.signal);
+    } else {
+      $("syncSummary").hidden = true;
+      for await (const page of client.customers(orgId(), { ...query, signal: controller.signal }).byPage()) {
+        for (const c of page.items) customers.push(c);
+        applyFilter();
+      }
+      $("state").textContent = `Done: ${customers.length.toLocaleString()} customers.`;
     }
-    $("state").textContent = `Done: ${customers.length.toLocaleString()} customers.`;
   } catch (e) {
     $("state").textContent = e?.code === "ABORTED" ? `Cancelled after ${customers.length.toLocaleString()} customers.` : "Failed.";
     if (e?.code !== "ABORTED") showError(e);
@@ -132,46 +172,158 @@ async function start() {
   }
 }
 
+/**
+ * Sync mode: the last sync's snapshot and customer copy come from IndexedDB; the changes are
+ * applied to the copy, the changed rows marked, the removed ones listed, and both stored
+ * again — only once the sync has completed (a cancelled sync stores nothing).
+ */
+async function runSync(client, query, signal) {
+  const key = syncKey(query);
+  const stored = await loadSync(key);
+  const copy = new Map((stored?.customers ?? []).map((c) => [c.customerId, c]));
+  const removed = [];
+  const run = client.sync(orgId(), { ...query, snapshot: stored?.snapshot, signal });
+  customers = [...copy.values()];
+  applyFilter();
+  for await (const change of run) {
+    if (change.type === "removed") {
+      removed.push(copy.get(change.customerId) ?? { customerId: change.customerId });
+      copy.delete(change.customerId);
+    } else {
+      copy.set(change.customerId, change.customer);
+      if (stored) marks.set(change.customerId, change.type);
+    }
+  }
+  customers = [...copy.values()];
+  await saveSync(key, { snapshot: run.snapshot, customers });
+  const s = run.stats;
+  $("syncSummary").hidden = false;
+  $("syncCounts").textContent = stored
+    ? `Since last sync: +${s.added} added, ${s.changed} changed, ${s.removed} removed (${s.unchanged.toLocaleString()} unchanged).`
+    : `First sync: ${s.added.toLocaleString()} customers stored in this browser. Sync again to see only what changed.`;
+  $("removedList").replaceChildren(
+    ...removed.map((c) => {
+      const li = document.createElement("li");
+      li.textContent = `${c.customerName ?? "(no name)"} — ${c.customerId}`;
+      return li;
+    }),
+  );
+  $("removedBox").hidden = removed.length === 0;
+  $("state").textContent = `Done: ${customers.length.toLocaleString()} customers${stored ? `, ${marks.size} marked` : ""}.`;
+}
+
+async function forget() {
+  await forgetSync(syncKey(formQuery()));
+  marks = new Map();
+  $("syncSummary").hidden = false;
+  $("syncCounts").textContent = "Forgotten: the next sync starts from scratch.";
+  $("removedBox").hidden = true;
+  $("state").textContent = "";
+  applyFilter();
+}
+
+async function mutate() {
+  showError(null);
+  try {
+    const res = await fetch(`${$("baseUrl").value.replace(/\/$/, "")}/__mock/mutate`, {
+      method: "POST",
+      body: JSON.stringify({ seed: Math.floor(Math.random() * 1e9), add: 12, remove: 1, change: 3, under: orgId() }),
+    });
+    if (!res.ok) throw new Error(`the emulator answered ${res.status}`);
+    const done = await res.json();
+    $("state").textContent = `The emulator added ${done.added.length}, changed ${done.changed.length} and removed ${done.removed.length} customers: Start syncs again.`;
+  } catch (e) {
+    showError({ code: "EMULATOR", message: String(e.message ?? e) });
+  }
+}
+
 function applyFilter() {
   const q = $("filter").value.trim().toLowerCase();
-  visible = !q
-    ? customers
-    : customers.filter((c) =>
-        [c.customerName, c.customerId, c.resellerName, c.customerCountry, c.customerStatus].some((v) => v && String(v).toLowerCase().includes(q)));
+  const onlyChanges = syncMode() && $("onlyChanges").checked;
+  visible =
+    !q && !onlyChanges
+      ? customers
+      : customers.filter(
+          (c) =>
+            (!onlyChanges || marks.has(c.customerId)) &&
+            (!q || [c.customerName, c.customerId, c.resellerName, c.customerCountry, c.customerStatus].some((v) => v && String(v).toLowerCase().includes(q))),
+        );
+  if (selected >= visible.length) selected = visible.length - 1;
+  $("viewport").setAttribute("aria-rowcount", String(visible.length + 1));
   $("spacer").style.height = `${visible.length * ROW}px`;
-  $("shown").textContent = q ? `${visible.length.toLocaleString()} of ${customers.length.toLocaleString()} shown` : "";
+  $("shown").textContent = q || onlyChanges ? `${visible.length.toLocaleString()} of ${customers.length.toLocaleString()} shown` : "";
   render();
 }
 
-// Virtual scrolling: only the rows in view exist in the DOM, so 25,000 rows stay smooth.
+// Virtual scrolling: only the rows in view (and the active one) exist in the DOM, so 25,000
+// rows stay smooth. Each is a grid row whose aria-rowindex says where it is in the whole list.
 function render() {
   const vp = $("viewport");
   const first = Math.max(0, Math.floor(vp.scrollTop / ROW) - 5);
   const last = Math.min(visible.length, Math.ceil((vp.scrollTop + vp.clientHeight) / ROW) + 5);
-  const rows = [];
-  for (let i = first; i < last; i++) {
+  const indices = [];
+  for (let i = first; i < last; i++) indices.push(i);
+  if (selected >= 0 && (selected < first || selected >= last)) indices.push(selected);
+  const rows = indices.map((i) => {
     const c = visible[i];
+    const mark = marks.get(c.customerId);
     const row = document.createElement("div");
-    row.className = "row" + (i === selected ? " selected" : "");
+    row.className = `row${mark ? ` mark-${mark}` : ""}`;
+    row.id = `row-${i}`;
     row.style.top = `${i * ROW}px`;
     row.dataset.index = String(i);
-    row.setAttribute("role", "option");
-    const cells = [c.customerName ?? "(no name)", null, c.customerCountry ?? "", c.resellerName ?? "", String(c.customerTenants?.length ?? "")];
+    row.setAttribute("role", "row");
+    row.setAttribute("aria-rowindex", String(i + 2));
+    row.setAttribute("aria-selected", String(i === selected));
+    const cells = [c.customerName ?? "(no name)", null, c.customerCountry ?? "", c.resellerName ?? "", String(c.customerTenants?.length ?? ""), null];
     cells.forEach((text, k) => {
-      const span = document.createElement("span");
+      const cell = document.createElement("span");
+      cell.setAttribute("role", "gridcell");
       if (k === 1) {
         const badge = document.createElement("span");
         badge.className = `badge ${c.customerStatus ?? ""}`;
         badge.textContent = c.customerStatus ?? "";
-        span.append(badge);
+        cell.append(badge);
+      } else if (k === 5) {
+        if (mark) {
+          const badge = document.createElement("span");
+          badge.className = `mark ${mark}`;
+          badge.textContent = mark;
+          cell.append(badge);
+        }
       } else {
-        span.textContent = text;
+        cell.textContent = text;
       }
-      row.append(span);
+      row.append(cell);
     });
-    rows.push(row);
-  }
+    return row;
+  });
   $("spacer").replaceChildren(...rows);
+  if (selected >= 0) vp.setAttribute("aria-activedescendant", `row-${selected}`);
+  else vp.removeAttribute("aria-activedescendant");
+}
+
+/** Make row `i` the active one, scrolled into view. */
+function select(i) {
+  if (visible.length === 0) return;
+  selected = Math.max(0, Math.min(visible.length - 1, i));
+  const vp = $("viewport");
+  const head = ROW; // the sticky header row
+  const top = selected * ROW;
+  if (top < vp.scrollTop) vp.scrollTop = top;
+  else if (top + ROW > vp.scrollTop + vp.clientHeight - head) vp.scrollTop = top + ROW - vp.clientHeight + head;
+  render();
+}
+
+function onGridKey(ev) {
+  const page = Math.max(1, Math.floor(($("viewport").clientHeight - ROW) / ROW));
+  const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+  if (ev.key in moves) select(selected < 0 ? 0 : selected + moves[ev.key]);
+  else if (ev.key === "Home") select(0);
+  else if (ev.key === "End") select(visible.length - 1);
+  else if ((ev.key === "Enter" || ev.key === " ") && selected >= 0) showDetails(visible[selected]);
+  else return;
+  ev.preventDefault();
 }
 
 function section(title, pairs) {
@@ -210,11 +362,19 @@ function showDetails(c) {
 
 $("viewport").addEventListener("scroll", render, { passive: true });
 $("viewport").addEventListener("click", (ev) => {
-  const row = ev.target.closest(".row");
+  const row = ev.target.closest("#spacer .row");
   if (!row) return;
-  selected = Number(row.dataset.index);
+  select(Number(row.dataset.index));
   showDetails(visible[selected]);
-  render();
+});
+$("viewport").addEventListener("keydown", onGridKey);
+// Focus from the keyboard makes the first row active; focus from a click leaves that to the
+// click (re-rendering the rows under the pointer would swallow it).
+let pointing = false;
+$("viewport").addEventListener("pointerdown", () => (pointing = true));
+$("viewport").addEventListener("focus", () => {
+  if (!pointing && selected < 0 && visible.length > 0) select(0);
+  pointing = false;
 });
 $("closeDetails").addEventListener("click", () => ($("details").hidden = true));
 $("filter").addEventListener("input", () => {
@@ -222,6 +382,13 @@ $("filter").addEventListener("input", () => {
   applyFilter();
 });
 $("start").addEventListener("click", start);
+$("forget").addEventListener("click", forget);
+$("mutate").addEventListener("click", mutate);
+$("onlyChanges").addEventListener("change", () => {
+  selected = -1;
+  applyFilter();
+});
+for (const id of ["modeFetch", "modeSync"]) $(id).addEventListener("change", updateModeControls);
 $("cancel").addEventListener("click", () => controller?.abort(new Error("cancelled by the user")));
 $("baseUrl").addEventListener("change", loadOrgs);
 $("csv").addEventListener("click", () => download("customers.csv", toCsv(customers), "text/csv"));

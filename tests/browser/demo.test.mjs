@@ -41,7 +41,7 @@ test("one click syncs a distributor with every section; the count matches the em
 
 test("the markup customer is shown as text, never as HTML", async () => {
   await page.fill("#filter", "<img");
-  const row = page.locator("#viewport .row").first();
+  const row = page.locator("#spacer .row").first();
   assert.match(await row.innerText(), /<img src=x onerror=alert\(1\)>/);
   assert.equal(await page.locator("#viewport img, #details img").count(), 0);
   await row.click();
@@ -96,4 +96,92 @@ test("works in a narrow window", async () => {
   assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
   await page.screenshot({ path: new URL("demo-narrow.png", BUILD).pathname, fullPage: false });
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+// Sync mode: the snapshot and the customers in IndexedDB, the emulator's mutate button,
+// the changes marked, removed customers listed, Forget; the grid for assistive technology.
+const syncSummary = () => text("#syncCounts");
+async function syncOnce() {
+  await page.click("#start");
+  await page.waitForFunction(() => document.getElementById("state").textContent.startsWith("Done"), null, { timeout: 60_000 });
+}
+
+test("sync mode: a first sync stores, a mutation shows up marked, removed customers are listed, Forget starts over", async () => {
+  const r = mock.resellers[2];
+  await page.check("#modeSync");
+  await page.selectOption("#orgSelect", r.id);
+  assert.equal(await page.isVisible("#forget"), true);
+  assert.equal(await page.isVisible("#mutate"), true, "the emulator's button is offered");
+  await page.click("#forget");
+  await syncOnce();
+  assert.match(await syncSummary(), new RegExp(`^First sync: ${r.customerCount.toLocaleString("en")} customers stored`));
+  assert.equal(Number((await text("#count")).replace(/\D/g, "")), r.customerCount);
+
+  await page.click("#mutate");
+  await page.waitForFunction(() => document.getElementById("state").textContent.startsWith("The emulator added"));
+  assert.match(await text("#state"), /added 12, changed 3 and removed 1/);
+  await syncOnce();
+  assert.match(await syncSummary(), /^Since last sync: \+12 added, 3 changed, 1 removed \(/);
+  assert.equal(await page.locator("#removedList li").count(), 1);
+  assert.equal(Number((await text("#count")).replace(/\D/g, "")), r.customerCount + 11);
+  // Only the changes: 15 rows, marked, the changed ones renamed by the emulator.
+  await page.check("#onlyChanges");
+  assert.equal(await page.locator("#spacer .row").count(), 15);
+  assert.equal(await page.locator("#spacer .row.mark-added").count(), 12);
+  assert.equal(await page.locator("#spacer .row.mark-changed").count(), 3);
+  for (const name of await page.locator("#spacer .row.mark-changed [role=gridcell]:first-child").allInnerTexts()) assert.match(name, /· rev \d+$/);
+  assert.deepEqual(await page.locator("#spacer .row.mark-added [role=gridcell]:last-child").allInnerTexts(), Array(12).fill("added"));
+  await page.screenshot({ path: new URL("demo-sync.png", BUILD).pathname, fullPage: true });
+  await page.uncheck("#onlyChanges");
+
+  // The stored state survives a reload: the next sync finds nothing new.
+  await page.reload();
+  await page.waitForSelector("#start[data-ready]");
+  await page.check("#modeSync");
+  await page.selectOption("#orgSelect", r.id);
+  await syncOnce();
+  assert.match(await syncSummary(), /^Since last sync: \+0 added, 0 changed, 0 removed/);
+  assert.equal(await page.locator("#spacer .row.mark-added, #spacer .row.mark-changed").count(), 0);
+
+  await page.click("#forget");
+  assert.match(await syncSummary(), /^Forgotten/);
+  await syncOnce();
+  assert.match(await syncSummary(), /^First sync/);
+});
+
+test("the customer table is a grid: roles, row count and index, keyboard navigation", async () => {
+  const grid = page.locator("#viewport");
+  assert.equal(await grid.getAttribute("role"), "grid");
+  const total = Number(await grid.getAttribute("aria-rowcount")) - 1;
+  assert.equal(total, Number((await text("#count")).replace(/\D/g, "")));
+  assert.deepEqual(await page.locator("#viewport [role=columnheader]").allInnerTexts(), ["Name", "Status", "Country", "Reseller", "Tenants", "Change"]);
+  assert.equal(await page.locator("#spacer [role=row]").first().locator("[role=gridcell]").count(), 6);
+  // Playwright's accessibility snapshot sees a grid with rows.
+  const tree = await page.locator("#viewport").ariaSnapshot();
+  assert.match(tree, /- grid/);
+  assert.match(tree, /- row/);
+  assert.match(tree, /- gridcell/);
+
+  await grid.focus();
+  const active = () => grid.getAttribute("aria-activedescendant");
+  assert.equal(await active(), "row-0", "focus makes the first row active");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+  assert.equal(await active(), "row-3");
+  assert.equal(await page.locator("#row-3").getAttribute("aria-selected"), "true");
+  assert.equal(await page.locator("#row-3").getAttribute("aria-rowindex"), "5", "header is row 1");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await active(), "row-2");
+  await page.keyboard.press("End");
+  assert.equal(await active(), `row-${total - 1}`);
+  assert.equal(await page.locator(`#row-${total - 1}`).getAttribute("aria-rowindex"), String(total + 1));
+  assert.ok(await page.locator(`#row-${total - 1}`).isVisible(), "scrolled into view");
+  await page.keyboard.press("PageUp");
+  assert.ok(Number((await active()).slice(4)) < total - 5);
+  await page.keyboard.press("Home");
+  assert.equal(await active(), "row-0");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#details:not([hidden])");
+  const name = await page.locator("#row-0 [role=gridcell]").first().innerText();
+  assert.ok((await text("#detailsBody")).includes(name));
+  await page.click("#closeDetails");
 });

@@ -131,6 +131,60 @@ for (const engine of (process.env.ENGINES ?? "firefox,webkit").split(",")) {
         }`);
         assert.equal(Number(count.replace(/\D/g, "")), d.customerCount);
       });
+
+      await t.test("the demo page's sync mode, and its grid by keyboard", async () => {
+        // The emulator whose data may change; one reseller per engine.
+        const r = changing.resellers[engine === "firefox" ? 3 : 4];
+        await s.goto(`${changing.www}?api=${changing.url}`);
+        const step = (body) =>
+          s.run(`async (org) => {
+            const $ = (id) => document.getElementById(id);
+            const wait = async (ok) => { for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 100)); };
+            const sync = async () => { $("start").click(); await wait(() => $("state").textContent.startsWith("Done")); };
+            ${body}
+          }`, r.id);
+        const first = await step(`
+          await wait(() => document.querySelector("#start[data-ready]"));
+          $("modeSync").click();
+          $("orgSelect").value = org;
+          $("forget").click();
+          await wait(() => $("syncCounts").textContent.startsWith("Forgotten"));
+          await sync();
+          const summary = $("syncCounts").textContent;
+          $("mutate").click();
+          await wait(() => $("state").textContent.startsWith("The emulator added"));
+          await sync();
+          $("onlyChanges").click();
+          return {
+            summary,
+            again: $("syncCounts").textContent,
+            removed: $("removedList").children.length,
+            added: document.querySelectorAll("#spacer .row.mark-added").length,
+            changed: document.querySelectorAll("#spacer .row.mark-changed").length,
+          };`);
+        assert.match(first.summary, new RegExp(`^First sync: ${r.customerCount.toLocaleString("en")} customers stored`));
+        assert.match(first.again, /^Since last sync: \+12 added, 3 changed, 1 removed/);
+        assert.deepEqual([first.removed, first.added, first.changed], [1, 12, 3]);
+        // The grid: roles, and real key presses moving the active row.
+        await s.run(`async () => { document.getElementById("viewport").focus(); }`);
+        await s.keys("ArrowDown", "ArrowDown", "End");
+        const grid = await step(`
+          const vp = $("viewport");
+          const activeRow = document.getElementById(vp.getAttribute("aria-activedescendant"));
+          return {
+            role: vp.getAttribute("role"),
+            rowcount: vp.getAttribute("aria-rowcount"),
+            headers: [...vp.querySelectorAll("[role=columnheader]")].map((h) => h.textContent),
+            active: vp.getAttribute("aria-activedescendant"),
+            selected: activeRow?.getAttribute("aria-selected"),
+            index: activeRow?.getAttribute("aria-rowindex"),
+            cells: activeRow?.querySelectorAll("[role=gridcell]").length,
+          };`);
+        assert.deepEqual(grid, { role: "grid", rowcount: "16", headers: ["Name", "Status", "Country", "Reseller", "Tenants", "Change"], active: "row-14", selected: "true", index: "16", cells: 6 });
+        await s.keys("Home", "ArrowDown", "Enter");
+        const details = await step(`return { open: !$("details").hidden, name: document.querySelector("#row-1 [role=gridcell]").textContent, body: $("detailsBody").textContent };`);
+        assert.ok(details.open && details.body.includes(details.name), JSON.stringify(details));
+      });
     } finally {
       await s.close();
     }

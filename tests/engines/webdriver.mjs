@@ -92,6 +92,13 @@ export async function session(engine, { display } = {}) {
       if (out?.thrown) throw new Error(`${engine}: ${out.thrown}`);
       return out?.value;
     },
+    /** Press keys (W3C key names, e.g. "ArrowDown") on whatever has the focus, as a user would. */
+    async keys(...names) {
+      const codes = { ArrowDown: "\uE015", ArrowUp: "\uE013", Home: "\uE011", End: "\uE010", Enter: "\uE007", PageUp: "\uE00E", PageDown: "\uE00F", Tab: "\uE004" };
+      const actions = names.flatMap((n) => [{ type: "keyDown", value: codes[n] ?? n }, { type: "keyUp", value: codes[n] ?? n }]);
+      await call("POST", `/session/${id}/actions`, { actions: [{ type: "key", id: "keyboard", actions }] });
+      await call("DELETE", `/session/${id}/actions`);
+    },
     async close() {
       await call("DELETE", `/session/${id}`).catch(() => {});
       driver.kill();
