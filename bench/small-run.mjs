@@ -1,0 +1,50 @@
+// A small sync as a short-lived process sees it — a reseller's one page, every section:
+//   node bench/small-run.mjs <fetch-json|sdk-items|sdk-sync> <baseUrl> <orgId>
+// Everything counts, from the script's first line: importing the SDK (gunzip, compile and
+// instantiate the wasm), the first fetch (undici loading), V8 compiling functions on first
+// call. Peak is the process's maxRSS (it also catches spikes a sampler would miss) above the
+// RSS at the first line. Prints one JSON line.
+import { performance } from "node:perf_hooks";
+
+const cpu0 = process.cpuUsage();
+const rss0 = process.memoryUsage.rss();
+const t0 = performance.now();
+const [method, baseUrl, org] = process.argv.slice(2);
+const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
+const HEADERS = { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" };
+
+let count = 0;
+let sink = 0;
+const take = (c) => {
+  sink += c.customerId.length;
+  count++;
+};
+
+if (method === "fetch-json") {
+  const q = new URLSearchParams(Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])));
+  const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${q}&page=1`, { headers: HEADERS });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  for (const c of await res.json()) take(c);
+} else {
+  const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
+  const { AppxiteClient } = await import(new URL("index.node.js", dir).href);
+  const client = new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
+  if (method === "sdk-items") {
+    for await (const c of client.customers(org, ALL)) take(c);
+  } else if (method === "sdk-sync") {
+    for await (const change of client.sync(org, ALL)) take(change.customer);
+  } else {
+    throw new Error(`unknown method ${method}`);
+  }
+}
+const cpu = process.cpuUsage(cpu0);
+console.log(
+  JSON.stringify({
+    method,
+    count,
+    wallMs: performance.now() - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peakMB: (process.resourceUsage().maxRSS * 1024 - rss0) / 1048576,
+    sink,
+  }),
+);
