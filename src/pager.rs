@@ -361,10 +361,13 @@ impl<T: Transport> PageRun<T> {
         &self.transport
     }
 
-    /// Stop: no further requests; the body (if any) and the scanner's memory are released.
+    /// Stop: no further requests; the body (if any), the armed timer and the scanner's memory
+    /// are released. (A timer left armed would keep Node's event loop — the caller's process —
+    /// alive until it fires.)
     pub fn close(&mut self) {
         self.finished = true;
         self.body = None;
+        self.armed = None;
         self.scanner.release();
     }
 
@@ -379,6 +382,7 @@ impl<T: Transport> PageRun<T> {
                 return Err(e);
             }
             if self.finished {
+                self.close();
                 return Ok(None);
             }
             if self.body.is_none() {

@@ -53,6 +53,8 @@ struct Server {
     post_by_customer: bool,
     /// The 404 of the POST form names no ID.
     anonymous_404: bool,
+    /// Timers made and not yet dropped.
+    timers_alive: usize,
 }
 
 /// A timer of virtual time: when first polled it is recorded, the clock moves on by its
@@ -61,6 +63,12 @@ struct Server {
 struct HostTimer {
     server: Rc<RefCell<Server>>,
     ms: u64,
+}
+
+impl Drop for HostTimer {
+    fn drop(&mut self) {
+        self.server.borrow_mut().timers_alive -= 1;
+    }
 }
 
 impl std::future::Future for HostTimer {
@@ -257,6 +265,7 @@ impl Transport for Scripted {
     }
     type Timer = HostTimer;
     fn timer(&self, ms: u64) -> HostTimer {
+        self.0.borrow_mut().timers_alive += 1;
         HostTimer { server: self.0.clone(), ms }
     }
     async fn cancelled(&self) -> Error {
@@ -302,6 +311,7 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         drifted: 0,
         post_by_customer: false,
         anonymous_404: false,
+        timers_alive: 0,
     }))
 }
 
@@ -526,6 +536,23 @@ fn run_options_beyond_what_timers_hold_are_refused() {
     ] {
         assert_eq!(bad.validate().unwrap_err().code(), "INVALID_ARGUMENT");
     }
+}
+
+#[test]
+fn a_finished_run_keeps_no_timer_armed() {
+    // In JS a pending timer keeps Node's event loop — the caller's process — alive.
+    let s = server(25, vec![], "stale-or-good");
+    let query = CustomerQuery { page_size: Some(10), ..Default::default() };
+    let mut run = PageRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), Target::Org("d".into()), query);
+    block_on(async {
+        while run.advance().await.unwrap().is_some() {
+            run.scanner().take_each().count();
+            assert!(s.borrow().timers_alive <= 1, "one timer per run at most");
+        }
+    });
+    assert!(s.borrow().sleeps.is_empty(), "no timer fired (nothing waited)");
+    assert_eq!(s.borrow().timers_alive, 0, "the run is over but still holds a timer");
+    drop(run);
 }
 
 #[test]

@@ -306,3 +306,20 @@ test("stopping from inside onEvent, while concurrent batches are being driven, e
   // The client (and the wasm instance) still works.
   assert.equal((await client().customers(mock.resellers[0].id).toArray()).length, mock.resellers[0].customerCount);
 });
+
+test("a run that ended (completed, break, sync) leaves nothing pending: the process can exit at once", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const script = `
+    import { AppxiteClient } from "appxite-customers";
+    const client = new AppxiteClient({ baseUrl: ${JSON.stringify(mock.url)}, referer: "https://portal.example", token: "dev-token" });
+    const org = ${JSON.stringify(mock.resellers[0].id)};
+    let n = 0;
+    for await (const c of client.customers(org, { pageSize: 100 })) n++;
+    for await (const c of client.customers(org, { pageSize: 10 })) if (++n > 0) break;
+    for await (const c of client.sync(org, { pageSize: 50 })) n++;
+    // Sockets are fetch's (unref'd keep-alive); a Timeout would be the SDK's.
+    console.log(JSON.stringify(process.getActiveResourcesInfo().filter((r) => r === "Timeout")));
+  `;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000, cwd: new URL("../../", import.meta.url).pathname });
+  assert.equal(out.trim(), "[]", "a timer of the SDK is still pending");
+});
