@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 
-const PKG = new URL("../../pkg/", import.meta.url);
+const PKG = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../../pkg/", import.meta.url);
 
 /** `dir`: where the importing Worker module is (workerd resolves bare names next to it). */
 export function packageModules(dir = "") {
