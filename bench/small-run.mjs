@@ -1,5 +1,7 @@
 // A small sync as a short-lived process sees it — a reseller's one page, every section:
-//   node bench/small-run.mjs <fetch-json|sdk-items|sdk-sync> <baseUrl> <orgId>
+//   node bench/small-run.mjs <fetch-json|read-only|sdk-items|sdk-sync> <baseUrl> <orgId>
+// (read-only: the body read through its stream reader and nothing parsed — the floor any
+// streaming client pays in Node before decoding a byte.)
 // Everything counts, from the script's first line: importing the SDK (gunzip, compile and
 // instantiate the wasm), the first fetch (undici loading), V8 compiling functions on first
 // call. Peak is the process's maxRSS (it also catches spikes a sampler would miss) above the
@@ -20,11 +22,16 @@ const take = (c) => {
   count++;
 };
 
-if (method === "fetch-json") {
+if (method === "fetch-json" || method === "read-only") {
   const q = new URLSearchParams(Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])));
   const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${q}&page=1`, { headers: HEADERS });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  for (const c of await res.json()) take(c);
+  if (method === "fetch-json") {
+    for (const c of await res.json()) take(c);
+  } else {
+    const reader = res.body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) sink += r.value.length;
+  }
 } else {
   const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
   const { AppxiteClient } = await import(new URL("index.node.js", dir).href);
