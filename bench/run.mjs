@@ -88,7 +88,7 @@ const row = (runtime, method, r, base, extra = {}) => {
   return {
     runtime,
     method,
-    rate: Math.round(r[0].count / (median(r.map((x) => x.wallMs)) / 1000)),
+    rate: r[0].count ? Math.round(r[0].count / (median(r.map((x) => x.wallMs)) / 1000)) : "–",
     cpu: cpu.text,
     cpuMed: cpu.med,
     peak: r[0].peakMB === undefined ? "–" : spread(r.map((x) => x.peakMB), 1).text,
