@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 
+// BENCH_PKG: another build of the package (A/B comparisons while profiling; see bench/).
 const PKG = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../../pkg/", import.meta.url);
 
 /** `dir`: where the importing Worker module is (workerd resolves bare names next to it). */
