@@ -212,3 +212,20 @@ test("byPage: a resume after an insert into a page already read does not hand ou
   for await (const c of client.customers(reseller.id, { ...query, continuationToken: first.continuationToken })) rest.push(c.customerId);
   assert.deepEqual(rest, truth.slice(11), "resumed after page 1 without repeating its last customer");
 });
+
+test("the emulator's --drift flag drifts from the start, like POST /__mock/drift", async () => {
+  const drifting = await startMock(["--customers", "3000", "--drift", "1,0,0"]);
+  try {
+    const r = drifting.resellers[0];
+    const get = async (page) => {
+      const res = await fetch(`${drifting.url}/distis/organizations/details/${r.id}?pageSize=10&page=${page}`, {
+        headers: { "X-Referer": "https://truth.example", Authorization: "Bearer dev-token" },
+      });
+      return (await res.json()).map((c) => c.customerId);
+    };
+    const [p1, p2] = [await get(1), await get(2)];
+    assert.equal(p2[0], p1[9], "the insert after page 1 pushed its last customer onto page 2");
+  } finally {
+    await drifting.stop();
+  }
+});
