@@ -198,7 +198,7 @@ try {
   // workerd process around the one request that runs the sync (its threads' CPU time; peak
   // RSS above the RSS before the request). Fresh per run, so no run inherits another's heap.
   const wq = new URLSearchParams({ api: mock.url, orgs: orgs.join(","), page: String(PAGE) });
-  const wd = interleaved(["fetch", "sdk"], async () => null);
+  const wd = { fetch: [], sdk: [] };
   for (let i = 0; i < REPS; i++) {
     for (const m of ["fetch", "sdk"]) {
       const worker = startWorker(WORKER_SYNC);
@@ -208,7 +208,7 @@ try {
       const [rss0, cpu0, t0] = [memMB(pid, "VmRSS"), cpuMs(pid), performance.now()];
       const n = Number(await (await worker.dispatchFetch(`http://bench/${m}?${wq}`)).text());
       if (n !== total) throw new Error(`workerd ${m}: ${n} customers, expected ${total}`);
-      wd[m][i] = { count: n, cpuMs: cpuMs(pid) - cpu0, wallMs: performance.now() - t0, peakMB: memMB(pid, "VmHWM") - rss0 };
+      wd[m].push({ count: n, cpuMs: cpuMs(pid) - cpu0, wallMs: performance.now() - t0, peakMB: memMB(pid, "VmHWM") - rss0 });
       await worker.dispose();
     }
   }

@@ -45,66 +45,98 @@ pub fn json_message(body: &str) -> Option<String> {
     None
 }
 
-/// Decode the JSON string literal at the start of `s`.
+/// Decode the JSON string literal at the start of `s` (an escape JSON does not have, like
+/// `\q`, is read as its character: error bodies are shown, not judged).
 fn json_string_literal(s: &str) -> Option<String> {
-    let mut chars = s.strip_prefix('"')?.chars();
-    let mut out = String::new();
-    loop {
-        match chars.next()? {
-            '"' => return Some(out),
-            '\\' => match chars.next()? {
-                'n' => out.push('\n'),
-                't' => out.push('\t'),
-                'r' => out.push('\r'),
-                'b' => out.push('\u{8}'),
-                'f' => out.push('\u{c}'),
-                'u' => {
-                    let unit = hex4(&mut chars)?;
-                    // A surrogate pair is one character written as two escapes.
-                    let code = if (0xD800..0xDC00).contains(&unit) {
-                        let mut ahead = chars.clone();
-                        match (ahead.next(), ahead.next(), hex4(&mut ahead)) {
-                            (Some('\\'), Some('u'), Some(low)) if (0xDC00..0xE000).contains(&low) => {
-                                chars = ahead;
-                                0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                            }
-                            _ => unit,
-                        }
-                    } else {
-                        unit
-                    };
-                    out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                }
-                c => out.push(c),
-            },
-            c => out.push(c),
-        }
-    }
+    s.strip_prefix('"')?;
+    let (bytes, _) = decode_string(s.as_bytes(), 1, UnknownEscape::Keep)?;
+    String::from_utf8(bytes).ok()
 }
 
-/// Four hex digits of a `\\u` escape.
-fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
-    let hex: String = chars.by_ref().take(4).collect();
-    if hex.len() != 4 {
-        return None;
+/// What [`decode_string`] does with an escape JSON does not have (`\q`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnknownEscape {
+    /// Read it as the escaped character.
+    Keep,
+    /// The string is not valid: `None`.
+    Refuse,
+}
+
+/// Decode the JSON string whose contents start at `text[start]` (just after its opening
+/// quote): its bytes, every escape decoded (a surrogate pair is one character, a lone
+/// surrogate U+FFFD), and the index of its closing quote. `None`: it never closes, or has a
+/// bad `\u` escape (or an unknown one, with [`UnknownEscape::Refuse`]). The crate's one JSON
+/// string decoder: error messages and record fingerprints both use it.
+pub(crate) fn decode_string(text: &[u8], start: usize, unknown: UnknownEscape) -> Option<(Vec<u8>, usize)> {
+    let hex4 = |at: usize| -> Option<u32> {
+        text.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return None,
+            };
+            Some(n << 4 | v as u32)
+        })
+    };
+    let mut out = Vec::new();
+    let mut i = start;
+    loop {
+        let end = i + text.get(i..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
+        out.extend_from_slice(&text[i..end]);
+        if text[end] == b'"' {
+            return Some((out, end));
+        }
+        let esc = *text.get(end + 1)?;
+        i = end + 2;
+        let byte = match esc {
+            b'b' => 8,
+            b'f' => 12,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let mut unit = hex4(i)?;
+                i += 4;
+                if (0xD800..0xDC00).contains(&unit) && text.get(i..i + 2) == Some(b"\\u") {
+                    if let Some(low) = hex4(i + 2).filter(|low| (0xDC00..0xE000).contains(low)) {
+                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                        i += 6;
+                    }
+                }
+                let c = char::from_u32(unit).unwrap_or('\u{FFFD}');
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                continue;
+            }
+            b'"' | b'\\' | b'/' => esc,
+            _ if unknown == UnknownEscape::Refuse => return None,
+            _ => esc,
+        };
+        out.push(byte);
     }
-    u32::from_str_radix(&hex, 16).ok()
 }
 
 /// `s` as a JSON string literal.
 pub fn json_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.extend(unicode_escape(c as u32).map(char::from)),
-            c => out.push(c),
+    let mut out = Vec::with_capacity(s.len() + 2);
+    quote_into(s.as_bytes(), &mut out);
+    // Only ASCII was added around and inside `s`'s own (valid) UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Append `bytes` (a string's contents) as a JSON string literal, byte by byte: quotes,
+/// backslashes and control characters escaped, everything else as it is (a record's bytes
+/// keep their UTF-8 check for the text decoder that reads the whole array).
+pub(crate) fn quote_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b if b < 0x20 => out.extend_from_slice(&unicode_escape(b as u32)),
+            b => out.push(b),
         }
     }
-    out.push('"');
-    out
+    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -130,6 +162,11 @@ mod tests {
         assert_eq!(json_message(r#"{"statusCode":400,"message":"bad \"x\"\n\u00e9"}"#).as_deref(), Some("bad \"x\"\né"));
         assert_eq!(json_message(r#"{"error":{"code":"X","message" : "inner"}}"#).as_deref(), Some("inner"));
         assert_eq!(json_message("<html>"), None);
+        // Lenient where records are strict: an unknown escape is its character.
+        assert_eq!(json_message(r#"{"message":"a\qb \u00e9\u00"}"#), None, "a bad \\u escape");
+        assert_eq!(json_message(r#"{"message":"a\qb é"}"#).as_deref(), Some("aqb é"));
+        assert_eq!(decode_string(br#"x"a\qb""#, 2, UnknownEscape::Refuse), None);
+        assert_eq!(decode_string(br#"x"a\qb""#, 2, UnknownEscape::Keep), Some((b"aqb".to_vec(), 6)));
         let q = json_quote("a\"b\\c\u{1}");
         assert_eq!(serde_json::from_str::<String>(&q).unwrap(), "a\"b\\c\u{1}");
     }

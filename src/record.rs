@@ -12,6 +12,7 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
+use crate::json::{decode_string, UnknownEscape};
 use crate::scan::skip_string_bytes;
 
 /// A record's identity and content fingerprint.
@@ -157,7 +158,6 @@ struct Frame {
 pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
     let mut stack: Vec<Frame> = Vec::with_capacity(8);
     let mut id: Option<Cow<'_, [u8]>> = None;
-    let mut scratch = Vec::new();
     let mut i = 0;
     let n = record.len();
     let mut result = None;
@@ -193,7 +193,7 @@ pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
                 let text: Cow<'_, [u8]> = if end < n && record[end] == b'"' {
                     Cow::Borrowed(&record[start..end])
                 } else {
-                    let (decoded, close) = unescape(record, start, &mut scratch)?;
+                    let (decoded, close) = decode_string(record, start, UnknownEscape::Refuse).ok_or_else(not_json)?;
                     end = close;
                     Cow::Owned(decoded)
                 };
@@ -244,64 +244,6 @@ pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
     match (result, stack.is_empty()) {
         (Some(content), true) => Ok(Fingerprint { id, content }),
         _ => Err(not_json()),
-    }
-}
-
-/// Decode the JSON string starting at `start` (after its opening quote): its bytes and the
-/// index of its closing quote.
-fn unescape(record: &[u8], start: usize, out: &mut Vec<u8>) -> Result<(Vec<u8>, usize), Error> {
-    out.clear();
-    let mut i = start;
-    let hex4 = |at: usize| -> Result<u32, Error> {
-        let digits = record.get(at..at + 4).ok_or_else(not_json)?;
-        digits.iter().try_fold(0u32, |n, &d| {
-            let v = match d {
-                b'0'..=b'9' => d - b'0',
-                b'a'..=b'f' => d - b'a' + 10,
-                b'A'..=b'F' => d - b'A' + 10,
-                _ => return Err(not_json()),
-            };
-            Ok(n << 4 | v as u32)
-        })
-    };
-    loop {
-        let end = skip_string_bytes(record, i);
-        out.extend_from_slice(&record[i..end]);
-        match record.get(end) {
-            Some(b'"') => return Ok((std::mem::take(out), end)),
-            Some(b'\\') => {}
-            _ => return Err(not_json()),
-        }
-        let esc = *record.get(end + 1).ok_or_else(not_json)?;
-        i = end + 2;
-        let simple = match esc {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => 0,
-            _ => return Err(not_json()),
-        };
-        if esc != b'u' {
-            out.push(simple);
-            continue;
-        }
-        let mut unit = hex4(i)?;
-        i += 4;
-        if (0xD800..0xDC00).contains(&unit) && record.get(i..i + 2) == Some(b"\\u") {
-            let low = hex4(i + 2)?;
-            if (0xDC00..0xE000).contains(&low) {
-                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                i += 6;
-            }
-        }
-        // A lone surrogate has no UTF-8 form: the replacement character (as JS would show it).
-        let c = char::from_u32(unit).unwrap_or('\u{FFFD}');
-        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
     }
 }
 

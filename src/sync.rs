@@ -22,7 +22,7 @@ use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
-use crate::json::{find_str, json_quote, unicode_escape};
+use crate::json::{find_str, quote_into};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
 use crate::record::fingerprint;
@@ -206,9 +206,9 @@ impl<T: Transport + Clone> SyncRun<T> {
                     for _ in 0..REMOVED_PER_STEP {
                         let Some(slot) = self.removed.pop() else { break };
                         self.stats.removed += 1;
-                        self.begin_change();
+                        open_change(&mut self.changes, &mut self.change_count);
                         self.changes.extend_from_slice(b"{\"type\":\"removed\",\"customerId\":");
-                        self.changes.extend_from_slice(json_quote(&self.previous.id(slot)).as_bytes());
+                        quote_into(self.previous.id(slot).as_bytes(), &mut self.changes);
                         self.changes.push(b'}');
                     }
                     if self.change_count == 0 {
@@ -225,11 +225,6 @@ impl<T: Transport + Clone> SyncRun<T> {
                 return Ok(true);
             }
         }
-    }
-
-    fn begin_change(&mut self) {
-        self.changes.push(if self.change_count == 0 { b'[' } else { b',' });
-        self.change_count += 1;
     }
 
     /// Sort the records the current run has ready into added / changed / unchanged. In
@@ -260,12 +255,11 @@ impl<T: Transport + Clone> SyncRun<T> {
                 }
             };
             self.next.push(&id, fp.content)?;
-            self.changes.push(if self.change_count == 0 { b'[' } else { b',' });
-            self.change_count += 1;
+            open_change(&mut self.changes, &mut self.change_count);
             self.changes.extend_from_slice(b"{\"type\":\"");
             self.changes.extend_from_slice(kind);
             self.changes.extend_from_slice(b"\",\"customerId\":");
-            quote_bytes(&id, &mut self.changes);
+            quote_into(&id, &mut self.changes);
             self.changes.extend_from_slice(b",\"customer\":");
             self.changes.extend_from_slice(record);
             self.changes.push(b'}');
@@ -319,16 +313,8 @@ impl<T: Transport + Clone> SyncRun<T> {
     }
 }
 
-/// `bytes` (a string's contents, unescaped) as a JSON string literal, byte by byte: the
-/// text decoder checks the UTF-8 of the whole array afterwards.
-fn quote_bytes(bytes: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    for &b in bytes {
-        match b {
-            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-            b if b < 0x20 => out.extend_from_slice(&unicode_escape(b as u32)),
-            b => out.push(b),
-        }
-    }
-    out.push(b'"');
+/// Open the next change of a step's JSON array: `[` before the first, `,` between.
+fn open_change(changes: &mut Vec<u8>, count: &mut usize) {
+    changes.push(if *count == 0 { b'[' } else { b',' });
+    *count += 1;
 }
