@@ -1,17 +1,23 @@
 // A small sync as a short-lived process sees it — a reseller's one page, every section:
-//   node bench/small-run.mjs <fetch-json|read-only|sdk-items|sdk-sync> <baseUrl> <orgId>
-// (read-only: the body read through its stream reader and nothing parsed — the floor any
-// streaming client pays in Node before decoding a byte.)
+//   node bench/small-run.mjs <method> <baseUrl> <orgId> [snapshotFile]
+// fetch-json: fetch + res.json(); read-only: the body read through its stream reader and
+// nothing parsed — the floor any streaming client pays in Node before decoding a byte;
+// sdk-items: for await over client.customers(); sdk-sync-first: a sync with no snapshot (every
+// customer added, decoded); sdk-sync: the repeat sync a scheduled job runs, from the snapshot
+// a sdk-sync-prepare run wrote to snapshotFile (read before the clock starts; nothing changed).
 // Everything counts, from the script's first line: importing the SDK (gunzip, compile and
 // instantiate the wasm), the first fetch (undici loading), V8 compiling functions on first
 // call. Peak is the process's maxRSS (it also catches spikes a sampler would miss) above the
 // RSS at the first line. Prints one JSON line.
+import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+
+const [method, baseUrl, org, snapshotFile] = process.argv.slice(2);
+const snapshot = method === "sdk-sync" ? new Uint8Array(readFileSync(snapshotFile)) : undefined;
 
 const cpu0 = process.cpuUsage();
 const rss0 = process.memoryUsage.rss();
 const t0 = performance.now();
-const [method, baseUrl, org] = process.argv.slice(2);
 const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
 const HEADERS = { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" };
 
@@ -38,8 +44,12 @@ if (method === "fetch-json" || method === "read-only") {
   const client = new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
   if (method === "sdk-items") {
     for await (const c of client.customers(org, ALL)) take(c);
-  } else if (method === "sdk-sync") {
-    for await (const change of client.sync(org, ALL)) take(change.customer);
+  } else if (method.startsWith("sdk-sync")) {
+    const run = client.sync(org, { ...ALL, snapshot });
+    for await (const change of run) take(change.customer);
+    // A repeat sync hands out nothing here: count the customers it compared.
+    if (method === "sdk-sync") count += run.stats.unchanged;
+    if (method === "sdk-sync-prepare") writeFileSync(snapshotFile, run.snapshot);
   } else {
     throw new Error(`unknown method ${method}`);
   }

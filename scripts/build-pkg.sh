@@ -8,7 +8,12 @@ WASM=target/wasm32-unknown-unknown/wasm-release/appxite_customers.wasm
 cargo build --quiet --target wasm32-unknown-unknown --profile wasm-release -p appxite-customers
 rm -rf pkg.tmp && mkdir pkg.tmp
 wasm-bindgen --target web --out-dir pkg.tmp --out-name appxite_customers "$WASM"
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
+# -ocimfs=0: binaryen inlines no function just because it has one caller. By default it folds
+# the scanner, de-duplication and request code into the pager's async state machine (19 KB of
+# wasm in one function), which V8 then recompiles with TurboFan once it is hot — measured in a
+# fresh Node process syncing one page of 7,302 customers: 159 → 35 ms of TurboFan compiling,
+# its largest zone 10.2 → 3.6 MB. The package also shrinks (70.6 → 68.3 KB gzip).
+node_modules/.bin/wasm-opt -Oz -ocimfs=0 --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg.tmp/appxite_customers_bg.wasm -o pkg.tmp/appxite_customers_bg.wasm
@@ -41,14 +46,19 @@ sed -i "s|module_or_path = new URL('appxite_customers_bg.wasm', import.meta.url)
 node_modules/.bin/terser pkg.tmp/appxite_customers.js --module --compress --mangle \
   -o pkg.tmp/appxite_customers.min.js && mv pkg.tmp/appxite_customers.min.js pkg.tmp/appxite_customers.js
 cp pkg-template/* pkg.tmp/
-# The wasm embedded as gzip + base64 for the browser and Node entries (see index.browser.js).
+# The wasm embedded in JavaScript: gzip + base64 for browsers (wasm-inline.js, see
+# index.browser.js), plain base64 for Node (wasm-base64.js, see index.node.js).
 node -e '
   const { readFileSync, writeFileSync } = require("node:fs");
   const { gzipSync, constants } = require("node:zlib");
-  const gz = gzipSync(readFileSync("pkg.tmp/appxite_customers_bg.wasm"), { level: constants.Z_BEST_COMPRESSION });
+  const wasm = readFileSync("pkg.tmp/appxite_customers_bg.wasm");
+  const gz = gzipSync(wasm, { level: constants.Z_BEST_COMPRESSION });
   writeFileSync("pkg.tmp/wasm-inline.js",
     "// The SDK'"'"'s WebAssembly, gzip then base64 (written by scripts/build-pkg.sh).\n" +
     "export const wasmGzipBase64 = \"" + gz.toString("base64") + "\";\n");
+  writeFileSync("pkg.tmp/wasm-base64.js",
+    "// The SDK'"'"'s WebAssembly, base64 (written by scripts/build-pkg.sh).\n" +
+    "export const wasmBase64 = \"" + wasm.toString("base64") + "\";\n");
 '
 # The npm README: the user-facing parts of README.md (between npm:start / npm:end markers).
 awk '/<!-- npm:end -->/ {on=0; next} /<!-- npm:start -->/ {on=1; next} on' on=1 README.md > pkg.tmp/README.md
