@@ -262,7 +262,7 @@ async fn race<T: Transport, R>(
         if let Some((due_at, _)) = due {
             // A timer that fires after `due_at` would be late: arm a new one. One that fires
             // before it (armed for a wait that began earlier) is checked when it fires.
-            if armed.as_ref().map_or(true, |a| a.fires_at > due_at + 1.0) {
+            if armed.as_ref().is_none_or(|a| a.fires_at > due_at + 1.0) {
                 let now = transport.now_ms();
                 let ms = (due_at - now).max(0.0).ceil().min(MAX_TIMER_MS as f64);
                 *armed = Some(Armed { timer: transport.timer(ms as u64), fires_at: now + ms });

@@ -12,8 +12,7 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::json::{decode_string, UnknownEscape};
-use crate::scan::skip_string_bytes;
+use crate::json::{decode_string_into, skip_string_bytes, UnknownEscape};
 
 /// A record's identity and content fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,9 +57,15 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(tail)).wrapping_mul(K1);
+        // The tail as a zero-padded little-endian word (a plain loop: `copy_from_slice` and
+        // iterator adapters are calls per string at opt-level z).
+        let mut tail = 0u64;
+        let mut k = rest.len();
+        while k > 0 {
+            k -= 1;
+            tail = tail << 8 | rest[k] as u64;
+        }
+        h = (h.rotate_left(23) ^ tail).wrapping_mul(K1);
     }
     fmix(h ^ (bytes.len() as u64).wrapping_mul(K2))
 }
@@ -142,7 +147,8 @@ pub fn customer_id(record: &[u8]) -> Result<Option<Cow<'_, [u8]>>, Error> {
     fingerprint(record).map(|f| f.id)
 }
 
-struct Frame {
+/// One open object or array while [`fingerprint_with`] walks a record.
+pub struct Frame {
     object: bool,
     /// Object: the sum of its members' hashes; array: the running sequence hash.
     acc: u64,
@@ -156,8 +162,19 @@ struct Frame {
 /// The record's `customerId` and canonical content hash, in one pass over its bytes.
 /// Malformed JSON inside the record is `DECODE` (never a panic).
 pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
-    let mut stack: Vec<Frame> = Vec::with_capacity(8);
-    let mut id: Option<Cow<'_, [u8]>> = None;
+    fingerprint_with(record, &mut Vec::new())
+}
+
+/// [`fingerprint`] with a caller-kept stack, so that fingerprinting record after record
+/// allocates nothing (a sync reuses one).
+pub fn fingerprint_with<'a>(record: &'a [u8], stack: &mut Vec<Frame>) -> Result<Fingerprint<'a>, Error> {
+    stack.clear();
+    let mut id: Option<Cow<'a, [u8]>> = None;
+    // The top-level `customerId` string, between reading it and completing its member.
+    let mut id_value: Option<Cow<'a, [u8]>> = None;
+    // The last string that had escapes, decoded (most strings have none: they are hashed
+    // where they lie; the others are decoded first, so both spellings hash alike).
+    let mut unescaped: Vec<u8> = Vec::new();
     let mut i = 0;
     let n = record.len();
     let mut result = None;
@@ -165,7 +182,6 @@ pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
         let b = record[i];
         // The value just completed, if this byte completed one.
         let value: u64;
-        let mut id_value: Option<Cow<'_, [u8]>> = None;
         match b {
             b' ' | b'\t' | b'\n' | b'\r' | b':' | b',' => {
                 i += 1;
@@ -189,26 +205,26 @@ pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
             }
             b'"' => {
                 let start = i + 1;
-                let mut end = skip_string_bytes(record, start);
-                let text: Cow<'_, [u8]> = if end < n && record[end] == b'"' {
-                    Cow::Borrowed(&record[start..end])
+                let end = skip_string_bytes(record, start);
+                let escaped = !(end < n && record[end] == b'"');
+                if escaped {
+                    unescaped.clear();
+                    i = decode_string_into(record, start, UnknownEscape::Refuse, &mut unescaped).ok_or_else(not_json)? + 1;
                 } else {
-                    let (decoded, close) = decode_string(record, start, UnknownEscape::Refuse).ok_or_else(not_json)?;
-                    end = close;
-                    Cow::Owned(decoded)
-                };
-                i = end + 1;
-                let h = hash_bytes(STRING, &text);
+                    i = end + 1;
+                }
+                let text = if escaped { &unescaped[..] } else { &record[start..end] };
+                let h = hash_bytes(STRING, text);
                 let top_level = stack.len() == 1;
                 if let Some(f) = stack.last_mut() {
                     if f.object && f.key.is_none() {
                         f.key = Some(h);
-                        f.id_key = top_level && &*text == b"customerId";
+                        f.id_key = top_level && text == b"customerId";
                         continue;
                     }
                 }
                 if stack.last().is_some_and(|f| f.id_key) {
-                    id_value = Some(text);
+                    id_value = Some(if escaped { Cow::Owned(unescaped.clone()) } else { Cow::Borrowed(&record[start..end]) });
                 }
                 value = h;
             }
@@ -232,7 +248,7 @@ pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
                 f.acc = f.acc.wrapping_add(fmix(key.wrapping_mul(K2) ^ value.rotate_left(32)));
                 f.count += 1;
                 if std::mem::take(&mut f.id_key) {
-                    id = id_value;
+                    id = id_value.take();
                 }
             }
             Some(f) => {

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use crate::error::Error;
-use crate::json::HIGHS;
+use crate::json::skip_string_bytes;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -365,30 +365,6 @@ const RETAINED_CAPACITY: usize = 1 << 20;
 /// FNV-1a, 64 bits: a cheap fingerprint (not a defence against a server choosing collisions).
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The index of the first `"` or `\` at or after `i` (or `buf.len()`), eight bytes at a time
-/// (SWAR: "SIMD within a register", portable to wasm32 without the simd128 feature). Profiling
-/// showed the byte-at-a-time loop as the SDK's largest cost after `JSON.parse` itself.
-#[inline]
-pub(crate) fn skip_string_bytes(buf: &[u8], mut i: usize) -> usize {
-    while i + 8 <= buf.len() {
-        let word = u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
-        let quote = word ^ (ONES * b'"' as u64);
-        let backslash = word ^ (ONES * b'\\' as u64);
-        // A zero byte in either marks a match; the lowest flagged byte is exact.
-        let hits = (quote.wrapping_sub(ONES) & !quote | backslash.wrapping_sub(ONES) & !backslash) & HIGHS;
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < buf.len() && buf[i] != b'"' && buf[i] != b'\\' {
-        i += 1;
-    }
-    i
 }
 
 fn decode_error(message: &str) -> Error {

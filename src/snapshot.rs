@@ -64,28 +64,50 @@ pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
         Some(CustomerStatus::Active) => b"\nSome(Active)",
         Some(CustomerStatus::Suspended) => b"\nSome(Suspended)",
     });
-    hash_bytes(0x62_696e_64, &text)
+    hash_bytes(0x6269_6e64, &text)
 }
 
 /// A UUID as a number: its high and low 64 bits.
 type Uuid = (u64, u64);
 
-/// A UUID in the canonical lower-case 8-4-4-4-12 form, as a number.
+/// A UUID in the canonical lower-case 8-4-4-4-12 form, as a number. (Two u64 halves, not a
+/// u128: wasm has no 128-bit integers, and this runs once per customer of a sync.)
 fn parse_uuid(id: &[u8]) -> Option<Uuid> {
-    if id.len() != 36 {
+    if id.len() != 36 || id[8] != b'-' || id[13] != b'-' || id[18] != b'-' || id[23] != b'-' {
         return None;
     }
-    let mut n: u128 = 0;
+    let mut halves = [0u64; 2];
+    let mut digits = 0;
     for (i, &b) in id.iter().enumerate() {
-        match (i, b) {
-            (8 | 13 | 18 | 23, b'-') => {}
-            (8 | 13 | 18 | 23, _) => return None,
-            (_, b'0'..=b'9') => n = n << 4 | (b - b'0') as u128,
-            (_, b'a'..=b'f') => n = n << 4 | (b - b'a' + 10) as u128,
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
             _ => return None,
-        }
+        };
+        let h = &mut halves[digits / 16];
+        *h = *h << 4 | d as u64;
+        digits += 1;
     }
-    Some(((n >> 64) as u64, n as u64))
+    Some((halves[0], halves[1]))
+}
+
+/// A customer ID as a snapshot keys it: a UUID as its number, any other ID as its bytes.
+/// Parsed once per customer, then used to look it up and to store it.
+#[derive(Clone, Copy)]
+pub enum Key<'a> {
+    /// A lower-case UUID, as its number.
+    Uuid(Uuid),
+    /// Any other ID, as it was sent.
+    Other(&'a [u8]),
+}
+
+/// The snapshot key of customer ID `id`.
+pub fn key(id: &[u8]) -> Key<'_> {
+    match parse_uuid(id) {
+        Some(n) => Key::Uuid(n),
+        None => Key::Other(id),
+    }
 }
 
 fn format_uuid((hi, lo): Uuid) -> String {
@@ -194,9 +216,14 @@ impl Snapshot {
 
     /// The slot and fingerprint of customer `id`.
     pub fn find(&self, id: &[u8]) -> Option<(Slot, u64)> {
-        match parse_uuid(id) {
-            Some(n) => self.uuids.binary_search_by_key(&n, |e| e.0).ok().map(|i| (i, self.uuids[i].1)),
-            None => {
+        self.find_key(key(id))
+    }
+
+    /// [`find`](Self::find) for an ID already parsed.
+    pub fn find_key(&self, key: Key<'_>) -> Option<(Slot, u64)> {
+        match key {
+            Key::Uuid(n) => self.uuids.binary_search_by_key(&n, |e| e.0).ok().map(|i| (i, self.uuids[i].1)),
+            Key::Other(id) => {
                 let i = self.others.binary_search_by(|e| e.0.as_slice().cmp(id)).ok()?;
                 Some((self.uuids.len() + i, self.others[i].1))
             }
@@ -217,12 +244,22 @@ impl Snapshot {
 pub struct SnapshotBuilder(Snapshot);
 
 impl SnapshotBuilder {
+    /// Room for `customers` UUID-keyed customers (a sync expects about as many as last time).
+    pub fn with_capacity(customers: usize) -> Self {
+        SnapshotBuilder(Snapshot { uuids: Vec::with_capacity(customers), others: Vec::new() })
+    }
+
     /// Add a customer (each ID once: the run hands each customer out once).
     pub fn push(&mut self, id: &[u8], fingerprint: u64) -> Result<(), Error> {
-        match parse_uuid(id) {
-            Some(n) => self.0.uuids.push((n, fingerprint)),
-            None if id.len() <= u16::MAX as usize => self.0.others.push((id.to_vec(), fingerprint)),
-            None => return Err(Error::Decode("a customerId is longer than 65,535 bytes".into())),
+        self.push_key(key(id), fingerprint)
+    }
+
+    /// [`push`](Self::push) for an ID already parsed.
+    pub fn push_key(&mut self, key: Key<'_>, fingerprint: u64) -> Result<(), Error> {
+        match key {
+            Key::Uuid(n) => self.0.uuids.push((n, fingerprint)),
+            Key::Other(id) if id.len() <= u16::MAX as usize => self.0.others.push((id.to_vec(), fingerprint)),
+            Key::Other(_) => return Err(Error::Decode("a customerId is longer than 65,535 bytes".into())),
         }
         Ok(())
     }
@@ -314,6 +351,25 @@ mod tests {
             b.push(id, fp).unwrap();
         }
         assert_eq!(b.finish().encode(bind), bytes);
+    }
+
+    #[test]
+    fn only_canonical_uuids_are_keyed_as_numbers() {
+        // The numbers are part of the stored format: pinned.
+        assert_eq!(parse_uuid(b"01234567-89ab-cdef-fedc-ba9876543210"), Some((0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)));
+        for id in ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "0000002a-1111-4222-8333-444455556666"] {
+            assert_eq!(format_uuid(parse_uuid(id.as_bytes()).unwrap()), id);
+        }
+        for other in [
+            "01234567-89AB-cdef-fedc-ba9876543210", // upper case
+            "0123456789-ab-cdef-fedc-ba9876543210", // a dash out of place
+            "01234567-89ab-cdef-fedc-ba987654321",  // short
+            "01234567-89ab-cdef-fedc-ba98765432100", // long
+            "01234567-89ab-cdef-fedc-ba987654321g", // not hex
+            "01234567-89ab-cdef-fedc-ba98765432-0", // a fifth dash
+        ] {
+            assert_eq!(parse_uuid(other.as_bytes()), None, "{other}");
+        }
     }
 
     #[test]

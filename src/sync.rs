@@ -25,8 +25,8 @@ use crate::error::Error;
 use crate::json::{find_str, quote_into};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
-use crate::record::fingerprint;
-use crate::snapshot::{binding, Slot, Snapshot, SnapshotBuilder};
+use crate::record::{fingerprint_with, Frame};
+use crate::snapshot::{binding, key, Slot, Snapshot, SnapshotBuilder};
 use crate::transport::Transport;
 
 /// How many customers a sync found in each state.
@@ -64,6 +64,8 @@ pub struct SyncRun<T: Transport + Clone> {
     /// Slots of `previous` met in this sync (listed or confirmed).
     met: Vec<bool>,
     next: SnapshotBuilder,
+    /// The fingerprint's stack, kept from record to record.
+    frames: Vec<Frame>,
     phase: Phase,
     run: Option<PageRun<T>>,
     /// Batches of `previous` slots still to confirm, and the one being confirmed.
@@ -98,15 +100,17 @@ impl<T: Transport + Clone> SyncRun<T> {
         let listing = PageRun::new(transport.clone(), config.clone(), options, Target::Org(org_id.to_string()), query.clone());
         let started_at = listing.started_at();
         let confirm_query = CustomerQuery { include_child_organizations: Some(false), page: None, ..query };
+        let previous_len = previous.len();
         Ok(SyncRun {
-            met: vec![false; previous.len()],
+            met: vec![false; previous_len],
             transport,
             config,
             options,
             confirm_query,
             binding,
             previous,
-            next: SnapshotBuilder::default(),
+            next: SnapshotBuilder::with_capacity(previous_len),
+            frames: Vec::new(),
             phase: Phase::Listing,
             run: Some(listing),
             to_confirm: VecDeque::new(),
@@ -232,17 +236,18 @@ impl<T: Transport + Clone> SyncRun<T> {
     fn classify(&mut self, confirming: bool) -> Result<(), Error> {
         let run = self.run.as_mut().expect("a run");
         for record in run.scanner().take_each() {
-            let fp = fingerprint(record)?;
+            let fp = fingerprint_with(record, &mut self.frames)?;
             let Some(id) = fp.id else {
                 return Err(Error::Decode("a customer record has no customerId string; sync needs one".into()));
             };
-            let kind: &[u8] = match self.previous.find(&id) {
+            let id_key = key(&id);
+            let kind: &[u8] = match self.previous.find_key(id_key) {
                 Some((slot, _)) if self.met[slot] => continue, // already met (a repeat)
                 Some((slot, before)) => {
                     self.met[slot] = true;
                     if before == fp.content {
                         self.stats.unchanged += 1;
-                        self.next.push(&id, fp.content)?;
+                        self.next.push_key(id_key, fp.content)?;
                         continue;
                     }
                     self.stats.changed += 1;
@@ -254,7 +259,7 @@ impl<T: Transport + Clone> SyncRun<T> {
                     b"added"
                 }
             };
-            self.next.push(&id, fp.content)?;
+            self.next.push_key(id_key, fp.content)?;
             open_change(&mut self.changes, &mut self.change_count);
             self.changes.extend_from_slice(b"{\"type\":\"");
             self.changes.extend_from_slice(kind);
