@@ -147,8 +147,9 @@ pub fn customer_id(record: &[u8]) -> Result<Option<Cow<'_, [u8]>>, Error> {
     fingerprint(record).map(|f| f.id)
 }
 
-/// One open object or array while [`fingerprint_with`] walks a record.
-pub struct Frame {
+/// One open object or array while a [`RecordWalk`] is inside it.
+#[derive(Debug)]
+struct Frame {
     object: bool,
     /// Object: the sum of its members' hashes; array: the running sequence hash.
     acc: u64,
@@ -159,106 +160,185 @@ pub struct Frame {
     id_key: bool,
 }
 
+/// The text of a `customerId` a walk read: where it lies in the record, or decoded (it had
+/// escapes).
+#[derive(Debug)]
+enum IdText {
+    At(usize, usize),
+    Decoded(Vec<u8>),
+}
+
+/// Where a [`RecordWalk::walk`] stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Walked {
+    /// The bytes ended inside the value: walk on when more have arrived.
+    More,
+    /// The value ends just before `end`, and this is its canonical content hash.
+    Done {
+        /// One past the value's last byte.
+        end: usize,
+        /// The fingerprint's `content`.
+        content: u64,
+    },
+}
+
+/// The fingerprint of one JSON value (a record) computed as its bytes arrive: each
+/// [`walk`](Self::walk) gets the value's bytes so far — always from its first byte, as the
+/// scanner's buffer keeps them — and goes on from where the last one stopped. A string or
+/// literal cut off by the end of the bytes is read again next time. One walk is reused record
+/// after record, so fingerprinting allocates nothing.
+#[derive(Debug, Default)]
+pub struct RecordWalk {
+    stack: Vec<Frame>,
+    /// The next byte to read, from the value's first byte.
+    pos: usize,
+    /// The top-level `customerId` string, between reading it and completing its member.
+    id_value: Option<IdText>,
+    id: Option<IdText>,
+    /// The last string that had escapes, decoded (most strings have none: they are hashed
+    /// where they lie; the others are decoded first, so both spellings hash alike).
+    unescaped: Vec<u8>,
+}
+
+impl RecordWalk {
+    /// Get ready for a new value.
+    pub fn start(&mut self) {
+        self.stack.clear();
+        self.pos = 0;
+        self.id_value = None;
+        self.id = None;
+    }
+
+    /// The top-level `customerId` string of the value just walked, if it had one.
+    pub fn id<'a>(&self, value: &'a [u8]) -> Option<Cow<'a, [u8]>> {
+        match &self.id {
+            Some(IdText::At(start, end)) => Some(Cow::Borrowed(&value[*start..*end])),
+            Some(IdText::Decoded(text)) => Some(Cow::Owned(text.clone())),
+            None => None,
+        }
+    }
+
+    /// Walk on over `bytes`, the value's bytes so far. `last`: no more will come (a literal
+    /// running to the end is complete; a value still open is malformed). Malformed JSON is
+    /// `DECODE`, never a panic.
+    pub fn walk(&mut self, bytes: &[u8], last: bool) -> Result<Walked, Error> {
+        let n = bytes.len();
+        let stack = &mut self.stack;
+        let mut i = self.pos;
+        while i < n {
+            let b = bytes[i];
+            // The value just completed, if this byte completed one.
+            let value: u64;
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' | b':' | b',' => {
+                    i += 1;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    if stack.last().is_some_and(|f| f.object && f.key.is_none()) {
+                        return Err(not_json());
+                    }
+                    stack.push(Frame { object: b == b'{', acc: if b == b'{' { 0 } else { ARRAY }, count: 0, key: None, id_key: false });
+                    i += 1;
+                    continue;
+                }
+                b'}' | b']' => {
+                    let f = stack.pop().ok_or_else(not_json)?;
+                    if f.object != (b == b'}') || f.key.is_some() {
+                        return Err(not_json());
+                    }
+                    value = if f.object { fmix(f.acc ^ OBJECT ^ f.count.wrapping_mul(K3)) } else { fmix(f.acc ^ f.count.wrapping_mul(K3)) };
+                    i += 1;
+                }
+                b'"' => {
+                    let start = i + 1;
+                    let end = skip_string_bytes(bytes, start);
+                    let escaped = !(end < n && bytes[end] == b'"');
+                    if escaped {
+                        if !last && string_end(bytes, end).is_none() {
+                            break; // cut off: read it again with more bytes
+                        }
+                        self.unescaped.clear();
+                        i = decode_string_into(bytes, start, UnknownEscape::Refuse, &mut self.unescaped).ok_or_else(not_json)? + 1;
+                    } else {
+                        i = end + 1;
+                    }
+                    let text = if escaped { &self.unescaped[..] } else { &bytes[start..end] };
+                    let h = hash_bytes(STRING, text);
+                    let top_level = stack.len() == 1;
+                    if let Some(f) = stack.last_mut() {
+                        if f.object && f.key.is_none() {
+                            f.key = Some(h);
+                            f.id_key = top_level && text == b"customerId";
+                            continue;
+                        }
+                    }
+                    if stack.last().is_some_and(|f| f.id_key) {
+                        self.id_value = Some(if escaped { IdText::Decoded(self.unescaped.clone()) } else { IdText::At(start, end) });
+                    }
+                    value = h;
+                }
+                _ => {
+                    let start = i;
+                    let mut end = i;
+                    while end < n && !matches!(bytes[end], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b':' | b'"') {
+                        end += 1;
+                    }
+                    if end == n && !last {
+                        break; // it may go on: read it again with more bytes
+                    }
+                    i = end;
+                    value = hash_bytes(LITERAL, &bytes[start..end]);
+                }
+            }
+            match stack.last_mut() {
+                None => {
+                    self.pos = i;
+                    return Ok(Walked::Done { end: i, content: value });
+                }
+                Some(f) if f.object => {
+                    let key = f.key.take().ok_or_else(not_json)?;
+                    f.acc = f.acc.wrapping_add(fmix(key.wrapping_mul(K2) ^ value.rotate_left(32)));
+                    f.count += 1;
+                    if std::mem::take(&mut f.id_key) {
+                        self.id = self.id_value.take();
+                    }
+                }
+                Some(f) => {
+                    f.acc = (f.acc.rotate_left(29) ^ value).wrapping_mul(K1);
+                    f.count += 1;
+                }
+            }
+        }
+        self.pos = i;
+        if last {
+            return Err(not_json());
+        }
+        Ok(Walked::More)
+    }
+}
+
+/// The index of the closing quote of a string whose plain bytes end at `from` (a `"` or `\`
+/// there, or the end of `bytes`), or `None` if `bytes` ends first.
+fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    while from < bytes.len() {
+        if bytes[from] == b'"' {
+            return Some(from);
+        }
+        // A backslash: the byte after it is escaped.
+        from = skip_string_bytes(bytes, from + 2);
+    }
+    None
+}
+
 /// The record's `customerId` and canonical content hash, in one pass over its bytes.
 /// Malformed JSON inside the record is `DECODE` (never a panic).
 pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
-    fingerprint_with(record, &mut Vec::new())
-}
-
-/// [`fingerprint`] with a caller-kept stack, so that fingerprinting record after record
-/// allocates nothing (a sync reuses one).
-pub fn fingerprint_with<'a>(record: &'a [u8], stack: &mut Vec<Frame>) -> Result<Fingerprint<'a>, Error> {
-    stack.clear();
-    let mut id: Option<Cow<'a, [u8]>> = None;
-    // The top-level `customerId` string, between reading it and completing its member.
-    let mut id_value: Option<Cow<'a, [u8]>> = None;
-    // The last string that had escapes, decoded (most strings have none: they are hashed
-    // where they lie; the others are decoded first, so both spellings hash alike).
-    let mut unescaped: Vec<u8> = Vec::new();
-    let mut i = 0;
-    let n = record.len();
-    let mut result = None;
-    while i < n {
-        let b = record[i];
-        // The value just completed, if this byte completed one.
-        let value: u64;
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' | b':' | b',' => {
-                i += 1;
-                continue;
-            }
-            b'{' | b'[' => {
-                if stack.last().is_some_and(|f| f.object && f.key.is_none()) {
-                    return Err(not_json());
-                }
-                stack.push(Frame { object: b == b'{', acc: if b == b'{' { 0 } else { ARRAY }, count: 0, key: None, id_key: false });
-                i += 1;
-                continue;
-            }
-            b'}' | b']' => {
-                let f = stack.pop().ok_or_else(not_json)?;
-                if f.object != (b == b'}') || f.key.is_some() {
-                    return Err(not_json());
-                }
-                value = if f.object { fmix(f.acc ^ OBJECT ^ f.count.wrapping_mul(K3)) } else { fmix(f.acc ^ f.count.wrapping_mul(K3)) };
-                i += 1;
-            }
-            b'"' => {
-                let start = i + 1;
-                let end = skip_string_bytes(record, start);
-                let escaped = !(end < n && record[end] == b'"');
-                if escaped {
-                    unescaped.clear();
-                    i = decode_string_into(record, start, UnknownEscape::Refuse, &mut unescaped).ok_or_else(not_json)? + 1;
-                } else {
-                    i = end + 1;
-                }
-                let text = if escaped { &unescaped[..] } else { &record[start..end] };
-                let h = hash_bytes(STRING, text);
-                let top_level = stack.len() == 1;
-                if let Some(f) = stack.last_mut() {
-                    if f.object && f.key.is_none() {
-                        f.key = Some(h);
-                        f.id_key = top_level && text == b"customerId";
-                        continue;
-                    }
-                }
-                if stack.last().is_some_and(|f| f.id_key) {
-                    id_value = Some(if escaped { Cow::Owned(unescaped.clone()) } else { Cow::Borrowed(&record[start..end]) });
-                }
-                value = h;
-            }
-            _ => {
-                let start = i;
-                while i < n && !matches!(record[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b':' | b'"') {
-                    i += 1;
-                }
-                value = hash_bytes(LITERAL, &record[start..i]);
-            }
+    let mut walk = RecordWalk::default();
+    match walk.walk(record, true)? {
+        Walked::Done { end, content } if record[end..].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) => {
+            Ok(Fingerprint { id: walk.id(record), content })
         }
-        match stack.last_mut() {
-            None => {
-                if result.is_some() {
-                    return Err(not_json());
-                }
-                result = Some(value);
-            }
-            Some(f) if f.object => {
-                let key = f.key.take().ok_or_else(not_json)?;
-                f.acc = f.acc.wrapping_add(fmix(key.wrapping_mul(K2) ^ value.rotate_left(32)));
-                f.count += 1;
-                if std::mem::take(&mut f.id_key) {
-                    id = id_value.take();
-                }
-            }
-            Some(f) => {
-                f.acc = (f.acc.rotate_left(29) ^ value).wrapping_mul(K1);
-                f.count += 1;
-            }
-        }
-    }
-    match (result, stack.is_empty()) {
-        (Some(content), true) => Ok(Fingerprint { id, content }),
         _ => Err(not_json()),
     }
 }

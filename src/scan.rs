@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use crate::error::Error;
 use crate::json::skip_string_bytes;
+use crate::record::{RecordWalk, Walked};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -55,6 +56,11 @@ pub struct RecordScanner {
     /// Records were dropped from between the ready ones (`retain_ready`): they are no longer
     /// one contiguous span of the buffer.
     gaps: bool,
+    /// Set by [`fingerprint_records`](Self::fingerprint_records) (sync): records are cut out
+    /// by the walk that fingerprints them — one pass over their bytes, not two.
+    walk: Option<RecordWalk>,
+    /// With `walk`: each ready record's fingerprint, in step with `ready`.
+    prints: Vec<u64>,
 }
 
 /// The default `maxRecordBytes`: 32 MiB, ~10,000 times the largest customer the article shows.
@@ -88,7 +94,16 @@ impl RecordScanner {
             oversized: false,
             first_record: None,
             gaps: false,
+            walk: None,
+            prints: Vec::new(),
         }
+    }
+
+    /// Fingerprint each record while scanning it (see [`crate::record`]); take them with
+    /// [`take_each_printed`](Self::take_each_printed). Malformed JSON inside a record is then
+    /// found here (`DECODE`), not later.
+    pub fn fingerprint_records(&mut self) {
+        self.walk = Some(RecordWalk::default());
     }
 
     /// A scanner that refuses records longer than `max_record` bytes.
@@ -103,7 +118,10 @@ impl RecordScanner {
         if buf.capacity() > RETAINED_CAPACITY {
             buf = Vec::new();
         }
-        *self = RecordScanner { buf, max_record: self.max_record, ..Self::new() };
+        let walk = self.walk.take();
+        let mut prints = std::mem::take(&mut self.prints);
+        prints.clear();
+        *self = RecordScanner { buf, max_record: self.max_record, walk, prints, ..Self::new() };
     }
 
     /// Forget the current body and give its memory back to the allocator (end of a run).
@@ -169,11 +187,22 @@ impl RecordScanner {
     /// Scan the bytes appended since the last call.
     #[inline(never)]
     pub fn scan(&mut self) -> Result<(), Error> {
-        let buf = &self.buf[..];
         let mut i = self.pos;
-        let n = buf.len();
+        let n = self.buf.len();
         while i < n {
+            let buf = &self.buf[..];
             match self.state {
+                State::InRecord if self.walk.is_some() => {
+                    let walk = self.walk.as_mut().expect("checked");
+                    match walk.walk(&buf[self.record_start..], false)? {
+                        Walked::More => i = n,
+                        Walked::Done { end, content } => {
+                            i = self.record_start + end;
+                            self.record_complete(i)?;
+                            self.prints.push(content);
+                        }
+                    }
+                }
                 State::InRecord => {
                     if self.in_string {
                         if self.escaped {
@@ -200,16 +229,7 @@ impl RecordScanner {
                         b'}' | b']' => {
                             self.depth -= 1;
                             if self.depth == 0 {
-                                if i + 1 - self.record_start > self.max_record {
-                                    self.pos = i;
-                                    return Err(self.oversized_error());
-                                }
-                                if self.complete == 0 {
-                                    self.first_record = Some(fnv1a(&buf[self.record_start..i + 1]));
-                                }
-                                self.ready.push(self.record_start..i + 1);
-                                self.complete += 1;
-                                self.state = State::AfterValue;
+                                self.record_complete(i + 1)?;
                             }
                         }
                         _ => {}
@@ -230,6 +250,9 @@ impl RecordScanner {
                         (State::FirstValue | State::NextValue, b'{') => {
                             self.record_start = i - 1;
                             self.depth = 1;
+                            if let Some(walk) = &mut self.walk {
+                                walk.start(); // it reads the record from its `{`
+                            }
                             State::InRecord
                         }
                         (State::FirstValue | State::AfterValue, b']') => State::Done,
@@ -255,6 +278,21 @@ impl RecordScanner {
         Ok(())
     }
 
+    /// The record that started at `record_start` ends just before `end`.
+    fn record_complete(&mut self, end: usize) -> Result<(), Error> {
+        if end - self.record_start > self.max_record {
+            self.pos = end - 1;
+            return Err(self.oversized_error());
+        }
+        if self.complete == 0 {
+            self.first_record = Some(fnv1a(&self.buf[self.record_start..end]));
+        }
+        self.ready.push(self.record_start..end);
+        self.complete += 1;
+        self.state = State::AfterValue;
+        Ok(())
+    }
+
     fn oversized_error(&mut self) -> Error {
         self.oversized = true;
         decode_error(&format!(
@@ -277,6 +315,9 @@ impl RecordScanner {
     pub fn skip_until(&mut self, count: u64) {
         let n = (count.saturating_sub(self.taken) as usize).min(self.ready.len());
         self.ready.drain(..n);
+        if self.walk.is_some() {
+            self.prints.drain(..n);
+        }
         self.taken += n as u64;
     }
 
@@ -285,9 +326,20 @@ impl RecordScanner {
     #[inline(never)]
     pub fn retain_ready(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
         let before = self.ready.len();
-        let buf = &self.buf;
-        self.ready.retain(|r| keep(&buf[r.clone()]));
-        let dropped = before - self.ready.len();
+        let printed = self.walk.is_some();
+        let mut kept = 0;
+        for k in 0..before {
+            if keep(&self.buf[self.ready[k].clone()]) {
+                self.ready[kept] = self.ready[k].clone();
+                if printed {
+                    self.prints[kept] = self.prints[k];
+                }
+                kept += 1;
+            }
+        }
+        self.ready.truncate(kept);
+        self.prints.truncate(kept);
+        let dropped = before - kept;
         self.taken += dropped as u64;
         self.gaps |= dropped > 0;
     }
@@ -299,10 +351,21 @@ impl RecordScanner {
 
     /// Take every ready record, one byte slice per record.
     pub fn take_each(&mut self) -> impl Iterator<Item = &[u8]> {
+        self.prints.clear();
         self.taken += self.ready.len() as u64;
         self.gaps = false;
         let buf = &self.buf;
         self.ready.drain(..).map(move |r| &buf[r])
+    }
+
+    /// Take every ready record with its fingerprint's content hash (after
+    /// [`fingerprint_records`](Self::fingerprint_records)).
+    pub fn take_each_printed(&mut self) -> impl Iterator<Item = (&[u8], u64)> {
+        debug_assert!(self.walk.is_some() && self.prints.len() == self.ready.len());
+        self.taken += self.ready.len() as u64;
+        self.gaps = false;
+        let buf = &self.buf;
+        self.ready.drain(..).zip(self.prints.drain(..)).map(move |(r, p)| (&buf[r], p))
     }
 
     /// Take every ready record as one JSON array — `[rec,rec,…]` with the separators the
@@ -326,6 +389,7 @@ impl RecordScanner {
                 array.extend_from_slice(&self.buf[r]);
             }
             array.push(b']');
+            self.prints.clear();
             self.taken += count as u64;
             return Some((f(&array), count));
         }
@@ -345,6 +409,7 @@ impl RecordScanner {
             self.buf.pop();
         }
         self.ready.clear();
+        self.prints.clear();
         self.taken += count as u64;
         Some((result, count))
     }
@@ -378,8 +443,17 @@ mod tests {
 
     /// Feed `body` in the given chunk sizes; return every record and whether it closed.
     fn scan_chunks(body: &[u8], sizes: &[usize]) -> Result<(Vec<String>, bool), Error> {
+        scan_chunks_printed(body, sizes, false).map(|(records, _, closed)| (records, closed))
+    }
+
+    /// [`scan_chunks`], fingerprinting the records as they are scanned if `printed`; with
+    /// their fingerprints then.
+    fn scan_chunks_printed(body: &[u8], sizes: &[usize], printed: bool) -> Result<(Vec<String>, Vec<u64>, bool), Error> {
         let mut s = RecordScanner::new();
-        let mut out = Vec::new();
+        if printed {
+            s.fingerprint_records();
+        }
+        let (mut out, mut prints) = (Vec::new(), Vec::new());
         let mut at = 0;
         let mut k = 0;
         while at < body.len() {
@@ -387,9 +461,70 @@ mod tests {
             s.push(&body[at..at + n])?;
             at += n;
             k += 1;
-            out.extend(s.take_each().map(|r| String::from_utf8(r.to_vec()).unwrap()));
+            if printed {
+                for (r, p) in s.take_each_printed() {
+                    out.push(String::from_utf8(r.to_vec()).unwrap());
+                    prints.push(p);
+                }
+            } else {
+                out.extend(s.take_each().map(|r| String::from_utf8(r.to_vec()).unwrap()));
+            }
         }
-        Ok((out, s.finish().is_ok()))
+        Ok((out, prints, s.finish().is_ok()))
+    }
+
+    /// The records and fingerprints of a fingerprinting scan equal a plain scan's records and
+    /// each one's [`fingerprint`](crate::record::fingerprint).
+    fn assert_printed_scan_agrees(body: &[u8], sizes: &[usize]) {
+        let (plain, _) = scan_chunks(body, sizes).unwrap();
+        let (records, prints, closed) = scan_chunks_printed(body, sizes, true).unwrap();
+        assert!(closed);
+        assert_eq!(records, plain, "{sizes:?}");
+        let expected: Vec<u64> = records.iter().map(|r| crate::record::fingerprint(r.as_bytes()).unwrap().content).collect();
+        assert_eq!(prints, expected, "{sizes:?}");
+    }
+
+    #[test]
+    fn fingerprinting_scan_at_every_chunk_boundary() {
+        for split in 1..TRICKY.len() {
+            assert_printed_scan_agrees(TRICKY.as_bytes(), &[split, TRICKY.len()]);
+        }
+        for size in 1..12 {
+            assert_printed_scan_agrees(TRICKY.as_bytes(), &[size]);
+        }
+    }
+
+    #[test]
+    fn fingerprints_stay_with_their_records_when_records_are_skipped_or_dropped() {
+        let print = |r: &str| crate::record::fingerprint(r.as_bytes()).unwrap().content;
+        let mut s = RecordScanner::new();
+        s.fingerprint_records();
+        s.push(br#"[{"n":1},{"n":2},{"n":3},{"n":4}"#).unwrap();
+        s.skip_until(1);
+        s.retain_ready(|r| r != br#"{"n":3}"#);
+        let got: Vec<(String, u64)> = s.take_each_printed().map(|(r, p)| (String::from_utf8(r.to_vec()).unwrap(), p)).collect();
+        let want: Vec<(String, u64)> = [r#"{"n":2}"#, r#"{"n":4}"#].iter().map(|r| (r.to_string(), print(r))).collect();
+        assert_eq!(got, want);
+        // A page fetched again: the scanner is reset and still fingerprints.
+        s.reset();
+        s.push(br#"[{"n":5}]"#).unwrap();
+        assert_eq!(s.take_each_printed().map(|(_, p)| p).collect::<Vec<_>>(), [print(r#"{"n":5}"#)]);
+    }
+
+    #[test]
+    fn a_fingerprinting_scan_finds_malformed_records_and_overlong_ones() {
+        for body in [&br#"[{"a"}]"#[..], br#"[{"a":1]]"#, br#"[{"a":"\q"}]"#, br#"[{{}}]"#, br#"[{"a":"\u12"}]"#] {
+            for size in [1, 3, body.len()] {
+                let err = scan_chunks_printed(body, &[size], true).unwrap_err();
+                assert_eq!(err.code(), "DECODE", "{}", String::from_utf8_lossy(body));
+            }
+        }
+        let mut s = RecordScanner::with_max_record(100);
+        s.fingerprint_records();
+        s.push(br#"[{"a":"short"},{"b":""#).unwrap();
+        assert_eq!(s.take_each_printed().count(), 1);
+        let err = s.push(&[b'x'; 200]).unwrap_err();
+        assert!(s.oversized() && err.code() == "DECODE");
     }
 
     const TRICKY: &str = r#" [ {"a":"]}","b":"\"}{[","c":[1,[2,{"d":"\\"}]],"e":"\u00e9\u005d"} ,
@@ -543,6 +678,7 @@ mod tests {
             prop_assert!(closed);
             let parsed: Vec<serde_json::Value> = records.iter().map(|r| serde_json::from_str(r).unwrap()).collect();
             prop_assert_eq!(parsed, values);
+            assert_printed_scan_agrees(body.as_bytes(), &sizes);
         }
     }
 

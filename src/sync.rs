@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::json::{find_str, quote_into};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
-use crate::record::{fingerprint_with, Frame};
+use crate::record::customer_id;
 use crate::snapshot::{binding, key, Slot, Snapshot, SnapshotBuilder};
 use crate::transport::Transport;
 
@@ -64,8 +64,6 @@ pub struct SyncRun<T: Transport + Clone> {
     /// Slots of `previous` met in this sync (listed or confirmed).
     met: Vec<bool>,
     next: SnapshotBuilder,
-    /// The fingerprint's stack, kept from record to record.
-    frames: Vec<Frame>,
     phase: Phase,
     run: Option<PageRun<T>>,
     /// Batches of `previous` slots still to confirm, and the one being confirmed.
@@ -97,7 +95,8 @@ impl<T: Transport + Clone> SyncRun<T> {
             Some(bytes) => Snapshot::decode(bytes, binding)?,
             None => Snapshot::default(),
         };
-        let listing = PageRun::new(transport.clone(), config.clone(), options, Target::Org(org_id.to_string()), query.clone());
+        let mut listing = PageRun::new(transport.clone(), config.clone(), options, Target::Org(org_id.to_string()), query.clone());
+        listing.scanner().fingerprint_records();
         let started_at = listing.started_at();
         let confirm_query = CustomerQuery { include_child_organizations: Some(false), page: None, ..query };
         let previous_len = previous.len();
@@ -110,7 +109,6 @@ impl<T: Transport + Clone> SyncRun<T> {
             binding,
             previous,
             next: SnapshotBuilder::with_capacity(previous_len),
-            frames: Vec::new(),
             phase: Phase::Listing,
             run: Some(listing),
             to_confirm: VecDeque::new(),
@@ -235,9 +233,8 @@ impl<T: Transport + Clone> SyncRun<T> {
     /// confirmation, only customers of the snapshot not met yet count (others are ignored).
     fn classify(&mut self, confirming: bool) -> Result<(), Error> {
         let run = self.run.as_mut().expect("a run");
-        for record in run.scanner().take_each() {
-            let fp = fingerprint_with(record, &mut self.frames)?;
-            let Some(id) = fp.id else {
+        for (record, content) in run.scanner().take_each_printed() {
+            let Some(id) = customer_id(record)? else {
                 return Err(Error::Decode("a customer record has no customerId string; sync needs one".into()));
             };
             let id_key = key(&id);
@@ -245,9 +242,9 @@ impl<T: Transport + Clone> SyncRun<T> {
                 Some((slot, _)) if self.met[slot] => continue, // already met (a repeat)
                 Some((slot, before)) => {
                     self.met[slot] = true;
-                    if before == fp.content {
+                    if before == content {
                         self.stats.unchanged += 1;
-                        self.next.push_key(id_key, fp.content)?;
+                        self.next.push_key(id_key, content)?;
                         continue;
                     }
                     self.stats.changed += 1;
@@ -259,7 +256,7 @@ impl<T: Transport + Clone> SyncRun<T> {
                     b"added"
                 }
             };
-            self.next.push_key(id_key, fp.content)?;
+            self.next.push_key(id_key, content)?;
             open_change(&mut self.changes, &mut self.change_count);
             self.changes.extend_from_slice(b"{\"type\":\"");
             self.changes.extend_from_slice(kind);
@@ -281,7 +278,7 @@ impl<T: Transport + Clone> SyncRun<T> {
 
     fn start_confirming(&mut self, batch: Vec<Slot>) {
         let ids = batch.iter().map(|&s| self.previous.id(s)).collect();
-        let run = PageRun::for_batch(
+        let mut run = PageRun::for_batch(
             self.transport.clone(),
             self.config.clone(),
             self.options,
@@ -290,6 +287,7 @@ impl<T: Transport + Clone> SyncRun<T> {
             self.confirm_query.clone(),
             self.started_at,
         );
+        run.scanner().fingerprint_records();
         self.confirming = batch;
         self.run = Some(run);
     }
