@@ -198,6 +198,22 @@ pub struct RecordWalk {
     /// The last string that had escapes, decoded (most strings have none: they are hashed
     /// where they lie; the others are decoded first, so both spellings hash alike).
     unescaped: Vec<u8>,
+    /// The string or literal the bytes ended in, at `pos`.
+    cut: Option<Cut>,
+    /// Bytes looked at inside strings (tests: a string cut many times is still read once).
+    #[cfg(test)]
+    examined: usize,
+}
+
+/// A string or literal that the bytes so far end in.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    /// Its first byte (a string's opening quote).
+    at: usize,
+    /// Where to go on looking for its end.
+    from: usize,
+    /// A string: it has an escape before `from`.
+    escaped: bool,
 }
 
 impl RecordWalk {
@@ -207,6 +223,7 @@ impl RecordWalk {
         self.pos = 0;
         self.id_value = None;
         self.id = None;
+        self.cut = None;
     }
 
     /// The top-level `customerId` string of the value just walked, if it had one.
@@ -252,17 +269,40 @@ impl RecordWalk {
                 }
                 b'"' => {
                     let start = i + 1;
-                    let end = skip_string_bytes(bytes, start);
-                    let escaped = !(end < n && bytes[end] == b'"');
-                    if escaped {
-                        if !last && string_end(bytes, end).is_none() {
-                            break; // cut off: read it again with more bytes
+                    // Where the string's closing quote is, going on from where a walk that
+                    // found the bytes ending inside it stopped (so a long string arriving in
+                    // many chunks is read once, not once per chunk).
+                    let (mut from, mut escaped) = match self.cut.take() {
+                        Some(cut) if cut.at == i => (cut.from, cut.escaped),
+                        _ => (start, false),
+                    };
+                    let end = loop {
+                        let stop = skip_string_bytes(bytes, from);
+                        #[cfg(test)]
+                        {
+                            self.examined += stop.saturating_sub(from);
                         }
+                        if stop >= n {
+                            break None;
+                        }
+                        if bytes[stop] == b'"' {
+                            break Some(stop);
+                        }
+                        escaped = true;
+                        from = stop + 2; // the byte after a backslash is escaped
+                    };
+                    let Some(end) = end else {
+                        if last {
+                            return Err(not_json());
+                        }
+                        self.cut = Some(Cut { at: i, from: from.max(n), escaped });
+                        break;
+                    };
+                    if escaped {
                         self.unescaped.clear();
-                        i = decode_string_into(bytes, start, UnknownEscape::Refuse, &mut self.unescaped).ok_or_else(not_json)? + 1;
-                    } else {
-                        i = end + 1;
+                        decode_string_into(bytes, start, UnknownEscape::Refuse, &mut self.unescaped).ok_or_else(not_json)?;
                     }
+                    i = end + 1;
                     let text = if escaped { &self.unescaped[..] } else { &bytes[start..end] };
                     let h = hash_bytes(STRING, text);
                     let top_level = stack.len() == 1;
@@ -280,12 +320,17 @@ impl RecordWalk {
                 }
                 _ => {
                     let start = i;
-                    let mut end = i;
+                    let mut end = match self.cut.take() {
+                        Some(cut) if cut.at == i => cut.from,
+                        _ => i,
+                    };
                     while end < n && !matches!(bytes[end], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b':' | b'"') {
                         end += 1;
                     }
                     if end == n && !last {
-                        break; // it may go on: read it again with more bytes
+                        // It may go on: next time, from here.
+                        self.cut = Some(Cut { at: i, from: end, escaped: false });
+                        break;
                     }
                     i = end;
                     value = hash_bytes(LITERAL, &bytes[start..end]);
@@ -316,19 +361,6 @@ impl RecordWalk {
         }
         Ok(Walked::More)
     }
-}
-
-/// The index of the closing quote of a string whose plain bytes end at `from` (a `"` or `\`
-/// there, or the end of `bytes`), or `None` if `bytes` ends first.
-fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
-    while from < bytes.len() {
-        if bytes[from] == b'"' {
-            return Some(from);
-        }
-        // A backslash: the byte after it is escaped.
-        from = skip_string_bytes(bytes, from + 2);
-    }
-    None
 }
 
 /// The record's `customerId` and canonical content hash, in one pass over its bytes.
@@ -395,6 +427,25 @@ mod tests {
                 assert_eq!(hash_bytes(STRING, &bytes[start..end]), reference_hash_bytes(STRING, &bytes[start..end]));
             }
         }
+    }
+
+    #[test]
+    fn a_walk_fed_in_small_pieces_reads_each_string_once() {
+        let long = "x".repeat(4000);
+        let escaped = "ab\\\"cd".repeat(500);
+        let digits = "7".repeat(3000);
+        let record = format!(r#"{{"customerId":"{long}","e":"{escaped}","n":{digits},"z":[1,"y"]}}"#);
+        let bytes = record.as_bytes();
+        let mut walk = RecordWalk::default();
+        walk.start();
+        let mut result = Walked::More;
+        for end in (7..bytes.len()).step_by(7).chain([bytes.len()]) {
+            result = walk.walk(&bytes[..end], false).unwrap();
+        }
+        assert_eq!(result, Walked::Done { end: bytes.len(), content: fp(&record).content });
+        assert_eq!(walk.id(bytes).as_deref(), Some(long.as_bytes()));
+        // Strings are examined once (plus the odd word re-read at a cut), not once per piece.
+        assert!(walk.examined <= bytes.len() + 8 * bytes.len() / 7, "{} of {}", walk.examined, bytes.len());
     }
 
     #[test]
