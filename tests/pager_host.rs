@@ -94,6 +94,8 @@ struct Hostile {
     endless: bool,
     /// The caller's signal has fired.
     cancelled: bool,
+    /// POSTs by customer ID (a sync's confirmations) are never answered.
+    stall_posts: bool,
 }
 
 #[derive(Clone)]
@@ -206,6 +208,10 @@ impl Scripted {
                 Some(gone) => (404, format!(r#"{{"statusCode":404,"message":"Organization {gone} was not found."}}"#).into_bytes()),
                 None => (200, format!("[{}]", ids.iter().map(|id| record(&s, id)).collect::<Vec<_>>().join(",")).into_bytes()),
             };
+            if s.hostile.stall_posts {
+                drop(s);
+                return futures_util::future::pending().await;
+            }
             return Ok((ResponseHead { status, retry_after: None }, Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: None }));
         }
         {
@@ -655,6 +661,37 @@ mod sync {
         // And the next sync from that snapshot sees nothing new.
         let (changes, st, _) = sync(&s, Some(&next), 10).unwrap();
         assert_eq!((changes, st), (vec![], stats(0, 0, 0, 45)));
+    }
+
+    #[test]
+    fn a_confirmation_that_never_answers_times_out_and_reports_nothing_removed() {
+        let s = sync_server(20);
+        let (_, _, snap) = sync(&s, None, 10).unwrap();
+        s.borrow_mut().customers.retain(|c| c != &uuid(7));
+        s.borrow_mut().hostile.stall_posts = true;
+        for (options, limit) in [
+            (RunOptions { timeout_ms: Some(300), batch_size: 7, ..RunOptions::default() }, "timeoutMs"),
+            (RunOptions { timeout_ms: None, deadline_ms: Some(5_000), batch_size: 7, ..RunOptions::default() }, "deadlineMs"),
+        ] {
+            let query = CustomerQuery { page_size: Some(10), ..Default::default() };
+            let mut run = SyncRun::new(Scripted(s.clone(), 64), config(None), options, "org", query, Some(&snap)).unwrap();
+            let err = block_on(async {
+                loop {
+                    match run.advance().await {
+                        Ok(true) => {
+                            let (json, n) = run.take_changes();
+                            assert_eq!(n, 0, "no change before the confirmation answers: {}", String::from_utf8_lossy(json));
+                        }
+                        Ok(false) => panic!("a sync whose confirmation never answered completed"),
+                        Err(e) => break e,
+                    }
+                }
+            });
+            assert!(err.code() == "TIMEOUT" && err.to_string().contains(limit), "{err}");
+            assert_eq!(run.stats().removed, 0);
+            assert!(run.snapshot().is_none(), "no snapshot from a sync that did not complete");
+        }
+        assert!(s.borrow().requests.iter().any(|r| r.starts_with("POST")), "it got as far as confirming");
     }
 
     #[test]
