@@ -201,6 +201,10 @@ impl Scripted {
     async fn send_batch(&self, body: &str) -> Result<(ResponseHead, Body), Error> {
         let ids: Vec<String> = serde_json::from_str(body).expect("the POST body is a JSON array of IDs");
         if self.0.borrow().post_by_customer {
+            if self.0.borrow().hostile.stall_posts {
+                self.0.borrow_mut().requests.push(format!("POST {}", ids.join(",")));
+                return futures_util::future::pending().await;
+            }
             let mut s = self.0.borrow_mut();
             s.requests.push(format!("POST {}", ids.join(",")));
             let (status, bytes) = match ids.iter().find(|id| !s.customers.contains(id)) {
@@ -208,10 +212,6 @@ impl Scripted {
                 Some(gone) => (404, format!(r#"{{"statusCode":404,"message":"Organization {gone} was not found."}}"#).into_bytes()),
                 None => (200, format!("[{}]", ids.iter().map(|id| record(&s, id)).collect::<Vec<_>>().join(",")).into_bytes()),
             };
-            if s.hostile.stall_posts {
-                drop(s);
-                return futures_util::future::pending().await;
-            }
             return Ok((ResponseHead { status, retry_after: None }, Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: None }));
         }
         {
