@@ -204,37 +204,52 @@ impl RecordScanner {
                     }
                 }
                 State::InRecord => {
-                    if self.in_string {
-                        if self.escaped {
-                            self.escaped = false;
+                    // The hot loop, the record's state in locals until it stops: most of a
+                    // body is string contents (skipped eight bytes at a time), and between
+                    // two strings there are only a few structural bytes.
+                    let (mut depth, mut in_string, mut escaped) = (self.depth, self.in_string, self.escaped);
+                    let closed = loop {
+                        if in_string {
+                            if escaped {
+                                if i == n {
+                                    break false;
+                                }
+                                escaped = false;
+                                i += 1;
+                            }
+                            i = skip_string_bytes(buf, i);
+                            if i == n {
+                                break false;
+                            }
+                            if buf[i] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_string = false;
+                            }
                             i += 1;
                             continue;
                         }
-                        // The hot loop: most of a body is string contents.
-                        i = skip_string_bytes(buf, i);
                         if i == n {
-                            break;
+                            break false;
                         }
-                        if buf[i] == b'\\' {
-                            self.escaped = true;
-                        } else {
-                            self.in_string = false;
+                        match buf[i] {
+                            b'"' => in_string = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    i += 1;
+                                    break true;
+                                }
+                            }
+                            _ => {}
                         }
                         i += 1;
-                        continue;
+                    };
+                    (self.depth, self.in_string, self.escaped) = (depth, in_string, escaped);
+                    if closed {
+                        self.record_complete(i)?;
                     }
-                    match buf[i] {
-                        b'"' => self.in_string = true,
-                        b'{' | b'[' => self.depth += 1,
-                        b'}' | b']' => {
-                            self.depth -= 1;
-                            if self.depth == 0 {
-                                self.record_complete(i + 1)?;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
                 }
                 state => {
                     let b = buf[i];
