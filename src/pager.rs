@@ -428,7 +428,6 @@ impl<T: Transport> PageRun<T> {
     /// (by `customerId`) is dropped here, before anyone sees it. Records are marked as seen
     /// now, which is safe because `advance` returns as soon as records are ready and every
     /// caller takes them all before advancing again. Records without a `customerId` pass.
-    #[inline(never)]
     fn drop_repeats(&mut self) {
         let mut seen = self.seen.borrow_mut();
         self.scanner.retain_ready(|record| match customer_id(record) {
@@ -439,7 +438,6 @@ impl<T: Transport> PageRun<T> {
 
     /// A server that ignores `page` sends the page before again: its first record is the
     /// previous page's first record. Checked before any record of the page is handed out.
-    #[inline(never)]
     fn check_not_repeated(&mut self) -> Result<(), Error> {
         let first = self.scanner.first_record();
         if first.is_some() && first == self.previous_first {

@@ -185,7 +185,6 @@ impl RecordScanner {
     }
 
     /// Scan the bytes appended since the last call.
-    #[inline(never)]
     pub fn scan(&mut self) -> Result<(), Error> {
         let mut i = self.pos;
         let n = self.buf.len();
@@ -338,7 +337,6 @@ impl RecordScanner {
 
     /// Drop the ready records `keep` says no to; they count as taken (a page fetched again
     /// skips them too).
-    #[inline(never)]
     pub fn retain_ready(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
         let before = self.ready.len();
         let printed = self.walk.is_some();
@@ -388,7 +386,6 @@ impl RecordScanner {
     /// are written over the bytes just outside the records and restored afterwards, so no copy
     /// of the batch is made. `None` if no record is ready. The bytes are not checked for UTF-8
     /// here: the decoder that turns them into text does that once (as `res.json()` does).
-    #[inline(never)]
     pub fn with_array_bytes<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<(R, usize)> {
         let (Some(first), Some(last)) = (self.ready.first(), self.ready.last()) else {
             return None;

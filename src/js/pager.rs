@@ -619,7 +619,6 @@ thread_local! {
 /// become `\uXXXX` escapes (so the text is a one-byte string in JS), then the runtime's
 /// native TextDecoder reads the bytes in place and `JSON.parse` does the rest.
 /// Not UTF-8 or not JSON: `DECODE`.
-#[inline(never)]
 fn decode_json_array(bytes: &[u8]) -> Result<Array, Error> {
     ASCII_TEXT.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
