@@ -72,9 +72,12 @@ function spread(xs, digits = 0) {
 // core 0, so that CPU times are not disturbed by the server working beside them.
 const PIN = os.cpus().length >= 2 && spawnSync("taskset", ["-V"]).status === 0;
 
+/** The command that runs Node with `argv`, on core 0 when pinning. */
+const nodeCommand = (argv, pin = PIN) => (pin ? ["taskset", ["-c", "0", process.execPath, ...argv]] : [process.execPath, argv]);
+
 function nodeScript(script, args, env = {}, nodeFlags = [], pin = PIN) {
   const argv = ["--expose-gc", ...nodeFlags, new URL(script, import.meta.url).pathname, ...args];
-  const [cmd, full] = pin ? ["taskset", ["-c", "0", process.execPath, ...argv]] : [process.execPath, argv];
+  const [cmd, full] = nodeCommand(argv, pin);
   const out = execFileSync(cmd, full, { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split("\n").pop());
 }
@@ -249,7 +252,7 @@ try {
   const startOnce = () => {
     const argv = ["--input-type=module", "-e",
       "const t0 = performance.now(); const { AppxiteClient } = await import('appxite-customers'); new AppxiteClient({ referer: 'https://x.example' }); console.log(performance.now() - t0);"];
-    const [cmd, full] = PIN ? ["taskset", ["-c", "0", process.execPath, ...argv]] : [process.execPath, argv];
+    const [cmd, full] = nodeCommand(argv);
     const r = spawnSync(cmd, full, { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`start-up run failed: ${r.stderr}`);
     return Number(r.stdout.trim());

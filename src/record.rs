@@ -184,9 +184,9 @@ pub enum Walked {
 
 /// The fingerprint of one JSON value (a record) computed as its bytes arrive: each
 /// [`walk`](Self::walk) gets the value's bytes so far — always from its first byte, as the
-/// scanner's buffer keeps them — and goes on from where the last one stopped. A string or
-/// literal cut off by the end of the bytes is read again next time. One walk is reused record
-/// after record, so fingerprinting allocates nothing.
+/// scanner's buffer keeps them — and goes on from where the last one stopped, inside a string
+/// or literal the bytes ended in too (a long one is read once, not once per chunk). One walk
+/// is reused record after record, so fingerprinting allocates nothing.
 #[derive(Debug, Default)]
 pub struct RecordWalk {
     stack: Vec<Frame>,
