@@ -62,6 +62,7 @@ node -e '
 '
 # The npm README: the user-facing parts of README.md (between npm:start / npm:end markers).
 awk '/<!-- npm:end -->/ {on=0; next} /<!-- npm:start -->/ {on=1; next} on' on=1 README.md > pkg.tmp/README.md
+cp CHANGELOG.md pkg.tmp/
 VERSION=$(sed -n '0,/^version = "\(.*\)"/s//\1/p' Cargo.toml)
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$VERSION\"/" pkg.tmp/package.json
 rm -rf pkg && mv pkg.tmp pkg

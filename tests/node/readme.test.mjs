@@ -15,7 +15,7 @@ test("the README's Node example runs and counts every customer", async () => {
   const mock = await startMock();
   try {
     const d = mock.distributors[0];
-    const out = execFileSync("node", [file.pathname], {
+    const out = execFileSync(process.execPath, [file.pathname], {
       env: { ...process.env, APPXITE_BASE_URL: mock.url, APPXITE_TOKEN: "dev-token", APPXITE_ORG_ID: d.id },
       encoding: "utf8",
     });
@@ -37,7 +37,7 @@ test("the README's sync example stores a snapshot and then reports only what cha
   try {
     const r = mock.resellers[0];
     const env = { ...process.env, APPXITE_BASE_URL: mock.url, APPXITE_TOKEN: "dev-token", APPXITE_ORG_ID: r.id, SNAPSHOT_FILE: snapshotFile };
-    const run = () => JSON.parse(execFileSync("node", [file.pathname], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    const run = () => JSON.parse(execFileSync(process.execPath, [file.pathname], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
     assert.deepEqual(run(), { added: r.customerCount, changed: 0, removed: 0, unchanged: 0 });
     assert.equal(readFileSync(snapshotFile).length, 32 + 24 * r.customerCount);
     const res = await fetch(`${mock.url}/__mock/mutate`, { method: "POST", body: JSON.stringify({ seed: 1, add: 3, remove: 2, change: 4, under: r.id }) });
