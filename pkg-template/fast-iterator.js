@@ -2,18 +2,33 @@
 // of once per item: this object hands out the items of each chunk from JS (measured: a few
 // per cent of a run's CPU). Fetching, retries, cancellation and errors all stay in the Rust
 // iterator.
+//
+// A pager's `[Symbol.asyncIterator]()` starts a fresh run each time, so each call gets its own
+// stream. A sync is one run however often it is iterated: every iteration of one `SyncRun`
+// shares one stream, or the customers a first iteration had taken into its chunk but not yet
+// handed out would be lost to the second (and the snapshot would still count them).
 export function installFastIterator(glue) {
-  for (const cls of [glue.CustomerPager, glue.SyncRun]) {
-    const proto = cls.prototype;
-    const rustIterator = proto[Symbol.asyncIterator];
-    Object.defineProperty(proto, Symbol.asyncIterator, {
-      configurable: true,
-      writable: true,
-      value: function () {
-        return new CustomerStream(rustIterator.call(this));
-      },
-    });
-  }
+  install(glue.CustomerPager, (pager, rustIterator) => new CustomerStream(rustIterator.call(pager)));
+  const streams = new WeakMap();
+  install(glue.SyncRun, (run, rustIterator) => {
+    let stream = streams.get(run);
+    if (stream === undefined) {
+      stream = new CustomerStream(rustIterator.call(run));
+      streams.set(run, stream);
+    }
+    return stream;
+  });
+}
+
+function install(cls, iterate) {
+  const rustIterator = cls.prototype[Symbol.asyncIterator];
+  Object.defineProperty(cls.prototype, Symbol.asyncIterator, {
+    configurable: true,
+    writable: true,
+    value: function () {
+      return iterate(this, rustIterator);
+    },
+  });
 }
 
 const EMPTY = [];

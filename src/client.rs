@@ -11,7 +11,8 @@ use web_sys::AbortSignal;
 use crate::error::Error;
 use crate::model::Customer;
 use crate::pager::{ClientConfig, EventSink, PageRun, RunOptions, Target};
-use crate::query::{check_base_url, check_header, is_credential_header, validate_org_id, CustomerQuery};
+use crate::query::{check_base_url, check_header, validate_org_id, CustomerQuery};
+use crate::secrets::{is_credential_header, Secrets};
 use crate::stream::{customer_stream, ChangeStream};
 use crate::sync::SyncRun;
 use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
@@ -31,6 +32,10 @@ pub struct ClientOptions {
     pub subscription_key: Option<String>,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
+    /// Names of `headers` whose values are secret besides the standard credential headers
+    /// (`Authorization`, `Proxy-Authorization`, `Cookie`, `Ocp-Apim-Subscription-Key`):
+    /// scrubbed from every message, and never sent over plain http except to loopback.
+    pub secret_headers: Vec<String>,
     /// Retries, timeouts, batch size.
     pub run: RunOptions,
     /// Receives events.
@@ -47,6 +52,7 @@ impl Default for ClientOptions {
             token: TokenSource::None,
             subscription_key: None,
             headers: vec![],
+            secret_headers: vec![],
             run: RunOptions::default(),
             on_event: None,
             fetch: None,
@@ -81,7 +87,6 @@ pub struct Client {
     pub(crate) config: Rc<ClientConfig>,
     pub(crate) token: TokenSource,
     pub(crate) fetch: Function,
-    pub(crate) secrets: Rc<Vec<String>>,
 }
 
 impl Client {
@@ -116,14 +121,14 @@ impl Client {
         }
         // Credentials passed through `headers` are credentials too: same plain-http rule,
         // same scrubbing.
-        let header_secrets = o.headers.iter().filter(|(name, _)| is_credential_header(name)).map(|(_, v)| v.clone());
-        let mut secrets: Vec<String> = header_secrets.collect();
-        let sends_credentials = !matches!(token, TokenSource::None) || o.subscription_key.is_some() || !secrets.is_empty();
+        let credential_headers = o.headers.iter().any(|(name, _)| is_credential_header(name, &o.secret_headers));
+        let sends_credentials = !matches!(token, TokenSource::None) || o.subscription_key.is_some() || credential_headers;
         let base_url = check_base_url(&o.base_url, Some(&runtime_hostname(&o.base_url)?), sends_credentials)?;
-        if let TokenSource::Static(t) = &token {
-            secrets.push(t.clone());
-        }
-        secrets.extend(o.subscription_key.clone());
+        let fixed_token = match &token {
+            TokenSource::Static(t) => Some(t.as_str()),
+            _ => None,
+        };
+        let secrets = Secrets::of_client(fixed_token, o.subscription_key.as_deref(), &o.headers, &o.secret_headers);
         let config = ClientConfig {
             base_url,
             referer: o.referer,
@@ -131,8 +136,9 @@ impl Client {
             headers: o.headers,
             run: o.run,
             on_event: o.on_event,
+            secrets,
         };
-        Ok(Client { config: Rc::new(config), token, fetch, secrets: Rc::new(secrets) })
+        Ok(Client { config: Rc::new(config), token, fetch })
     }
 
     /// Check what a run will fetch, and its settings, before anything is sent: the one place
@@ -149,7 +155,7 @@ impl Client {
 
     /// A transport for one run; `signal` cancels it.
     pub(crate) fn transport(&self, signal: Option<AbortSignal>) -> FetchTransport {
-        FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.secrets.clone())
+        FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.config.secrets.clone())
     }
 
     /// A run over every page. `signal` cancels it.

@@ -150,6 +150,85 @@ pub(crate) fn decode_string_into(text: &[u8], start: usize, unknown: UnknownEsca
     }
 }
 
+/// The raw contents of the string value of top-level `key` in the JSON object `record`
+/// (escapes not decoded), stopping at the first match: a record's `resellerId` comes third,
+/// so this reads a few dozen bytes. `None`: no such key, or its value is not a string.
+pub(crate) fn top_level_string<'a>(record: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    // Whether the next string at depth 1 is a key (after `{` or `,`).
+    let mut expect_key = false;
+    while i < record.len() {
+        match record[i] {
+            b'"' => {
+                let end = skip_to_close(record, i + 1)?;
+                let text = &record[i + 1..end];
+                i = end + 1;
+                if depth == 1 && expect_key {
+                    expect_key = false;
+                    if text == key {
+                        // The value: after the colon and any white space.
+                        while i < record.len() && matches!(record[i], b' ' | b'\t' | b'\n' | b'\r' | b':') {
+                            i += 1;
+                        }
+                        if record.get(i) != Some(&b'"') {
+                            return None;
+                        }
+                        let close = skip_to_close(record, i + 1)?;
+                        return Some(&record[i + 1..close]);
+                    }
+                }
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                expect_key = depth == 1;
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' => expect_key = depth == 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the quote that closes the string whose contents start at `i`.
+fn skip_to_close(text: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i = skip_string_bytes(text, i);
+        match text.get(i)? {
+            b'"' => return Some(i),
+            _ => i += 2, // a backslash and the byte it escapes
+        }
+    }
+}
+
+/// Whether the JSON string contents `raw` (escapes not decoded) have a `\u` escape of a
+/// UTF-16 surrogate that is not half of a pair.
+pub(crate) fn has_lone_surrogate(raw: &[u8]) -> bool {
+    let unit = |at: usize| raw.get(at..at + 4).and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+    let mut i = 0;
+    while i + 1 < raw.len() {
+        if raw[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if raw[i + 1] == b'u' {
+            match unit(i + 2) {
+                Some(0xD800..=0xDBFF) if raw.get(i + 6..i + 8) == Some(b"\\u") && matches!(unit(i + 8), Some(0xDC00..=0xDFFF)) => {
+                    i += 12;
+                    continue;
+                }
+                Some(0xD800..=0xDFFF) => return true,
+                _ => {}
+            }
+        }
+        i += 2; // the escaped byte is never the start of another escape
+    }
+    false
+}
+
 /// `s` as a JSON string literal.
 pub fn json_quote(s: &str) -> String {
     let mut out = Vec::with_capacity(s.len() + 2);
@@ -200,6 +279,12 @@ mod tests {
         assert_eq!(json_message(r#"{"message":"a\qb \u00e9\u00"}"#), None, "a bad \\u escape");
         assert_eq!(json_message(r#"{"message":"a\qb é"}"#).as_deref(), Some("aqb é"));
         assert_eq!(decode_string(br#"x"a\qb""#, 2, UnknownEscape::Refuse), None);
+        assert!(has_lone_surrogate(br"a\ud800b") && has_lone_surrogate(br"\uDC00") && has_lone_surrogate(br"\ud800\u0041"));
+        assert!(!has_lone_surrogate(br"\ud83d\ude00 \u00e9 \\ud800 plain"));
+        let r = br#"{"customerId":"c1","t":[{"resellerId":"nested"}],"n":"a\"resellerId\":\"x","resellerId" : "r-1","z":1}"#;
+        assert_eq!(top_level_string(r, b"resellerId"), Some(&b"r-1"[..]));
+        assert_eq!(top_level_string(br#"{"resellerId":null}"#, b"resellerId"), None);
+        assert_eq!(top_level_string(br#"{"a":{"resellerId":"x"}}"#, b"resellerId"), None);
         assert_eq!(decode_string(br#"x"a\qb""#, 2, UnknownEscape::Keep), Some((b"aqb".to_vec(), 6)));
         let q = json_quote("a\"b\\c\u{1}");
         assert_eq!(serde_json::from_str::<String>(&q).unwrap(), "a\"b\\c\u{1}");

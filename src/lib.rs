@@ -26,7 +26,7 @@
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
 //! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`json`] (JSON text helpers, a leaf), [`retry`]
-//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`secrets`] (the one list of a client's credentials), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
 #![deny(missing_docs)]
@@ -42,6 +42,7 @@ pub mod query;
 pub mod record;
 pub mod retry;
 pub mod scan;
+pub mod secrets;
 pub mod snapshot;
 pub mod stream;
 pub mod sync;

@@ -18,7 +18,8 @@ use futures_util::future::{select, Either};
 use serde::Serialize;
 use tsify::Tsify;
 
-use crate::error::{scrub, Error};
+use crate::error::Error;
+use crate::secrets::Secrets;
 use crate::json::{json_message, json_quote};
 use crate::query::{encode_path_segment, CustomerQuery};
 use crate::record::{customer_id, SeenIds};
@@ -108,6 +109,8 @@ pub struct ClientConfig {
     pub run: RunOptions,
     /// Receives events.
     pub on_event: Option<EventSink>,
+    /// Every credential of the client: scrubbed from every message.
+    pub secrets: Secrets,
 }
 
 /// Settings of one run (client defaults, overridable per call).
@@ -677,11 +680,7 @@ impl<T: Transport> PageRun<T> {
                 let t: String = text.chars().take(300).collect();
                 if t.trim().is_empty() { format!("HTTP {}", head.status) } else { t }
             });
-        let mut secrets: Vec<&str> = token.into_iter().collect();
-        if let Some(k) = self.config.subscription_key.as_deref() {
-            secrets.push(k);
-        }
-        scrub(&message, &secrets)
+        self.config.secrets.scrub(&message, token)
     }
 
     fn request(&self, token: Option<&str>) -> HttpRequest {

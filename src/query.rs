@@ -167,14 +167,6 @@ pub fn validate_org_id(id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Header names that carry credentials, whichever option they come from.
-const CREDENTIAL_HEADERS: &[&str] = &["authorization", "ocp-apim-subscription-key", "cookie", "proxy-authorization"];
-
-/// Whether a header (by name, any case) carries a credential.
-pub fn is_credential_header(name: &str) -> bool {
-    CREDENTIAL_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
-}
-
 /// A header as `fetch` will send it: a token name and a value without CR, LF or NUL (which
 /// could split the request, or fail only at the first request).
 pub fn check_header(what: &str, name: &str, value: &str) -> Result<(), Error> {
@@ -306,8 +298,6 @@ mod tests {
         for (name, value) in [("X-A", "a\r\nInjected: 1"), ("X-A", "a\nb"), ("X-A", "a\0"), ("Bad Name", "v"), ("", "v"), ("X:A", "v")] {
             assert_eq!(check_header("headers", name, value).unwrap_err().code(), "INVALID_ARGUMENT", "{name:?}");
         }
-        assert!(is_credential_header("AUTHORIZATION") && is_credential_header("Ocp-Apim-Subscription-Key"));
-        assert!(!is_credential_header("X-Referer"));
     }
 
     #[test]

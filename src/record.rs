@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::json::{decode_string_into, skip_string_bytes, UnknownEscape};
+use crate::json::{decode_string_into, has_lone_surrogate, skip_string_bytes, UnknownEscape};
 
 /// A record's identity and content fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +113,23 @@ impl SeenIds {
                     return true;
                 }
                 k if k == key => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Whether a key from [`id_key`] is there.
+    pub fn contains_key(&self, key: u64) -> bool {
+        let key = key.max(1);
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                k if k == key => return true,
                 _ => i = (i + 1) & mask,
             }
         }
@@ -314,6 +331,15 @@ impl RecordWalk {
                         }
                     }
                     if stack.last().is_some_and(|f| f.id_key) {
+                        // A lone surrogate decodes to U+FFFD: two different such IDs would
+                        // become one customer, and one of them silently dropped as a repeat.
+                        if escaped && has_lone_surrogate(&bytes[start..end]) {
+                            return Err(Error::Decode(
+                                "a customerId contains a lone UTF-16 surrogate (\\uD800–\\uDFFF unpaired): it is not \
+                                 Unicode text and cannot identify a customer"
+                                    .into(),
+                            ));
+                        }
                         self.id_value = Some(if escaped { IdText::Decoded(self.unescaped.clone()) } else { IdText::At(start, end) });
                     }
                     value = h;

@@ -10,7 +10,7 @@
 //! | 4 | version, `1` |
 //! | 5–7 | zero |
 //! | 8–15 | binding: a hash of the organization ID (lower-cased) and the query's sections, status filter and `includeChildOrganizations` |
-//! | 16–19 | `G`: customers whose ID is a lower-case UUID |
+//! | 16–19 | `G`: customers whose ID is a UUID (hex digits in either case: one customer) |
 //! | 20–23 | `O`: customers with any other ID |
 //! | 24–31 | checksum of every other byte |
 //! | 32… | `G` entries of 24 bytes, ascending by ID: the UUID's 16 bytes, then the 8-byte fingerprint |
@@ -70,7 +70,7 @@ pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
 /// A UUID as a number: its high and low 64 bits.
 type Uuid = (u64, u64);
 
-/// A UUID in the canonical lower-case 8-4-4-4-12 form, as a number. (Two u64 halves, not a
+/// A UUID in the 8-4-4-4-12 form (hex digits in either case), as a number. (Two u64 halves, not a
 /// u128: wasm has no 128-bit integers, and this runs once per customer of a sync.)
 fn parse_uuid(id: &[u8]) -> Option<Uuid> {
     if id.len() != 36 || id[8] != b'-' || id[13] != b'-' || id[18] != b'-' || id[23] != b'-' {
@@ -82,6 +82,9 @@ fn parse_uuid(id: &[u8]) -> Option<Uuid> {
         let d = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
+            // The same customer whatever the case its ID comes in (a listing and the POST
+            // by ID may differ): one key.
+            b'A'..=b'F' => b - b'A' + 10,
             b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
             _ => return None,
         };
@@ -96,7 +99,7 @@ fn parse_uuid(id: &[u8]) -> Option<Uuid> {
 /// Parsed once per customer, then used to look it up and to store it.
 #[derive(Clone, Copy)]
 pub enum Key<'a> {
-    /// A lower-case UUID, as its number.
+    /// A UUID (either case), as its number.
     Uuid(Uuid),
     /// Any other ID, as it was sent.
     Other(&'a [u8]),
@@ -142,26 +145,42 @@ impl Snapshot {
         self.len() == 0
     }
 
-    /// Read a stored snapshot, checking it belongs to `binding`. Anything else — another
-    /// organization or query, another format, corrupt or cut-off bytes — is `INVALID_ARGUMENT`.
-    pub fn decode(bytes: &[u8], binding: u64) -> Result<Snapshot, Error> {
-        if bytes.len() < HEADER_BYTES || &bytes[..4] != MAGIC {
+    /// What can be told from the first [`HEADER_BYTES`] and the length alone: the magic,
+    /// the version, the binding, and whether the counts fit the length. Checked before a
+    /// caller's bytes are copied anywhere (a 200 MB file that is no snapshot costs nothing).
+    pub fn check_header(header: &[u8], total_len: usize, binding: u64) -> Result<(), Error> {
+        if header.len() < HEADER_BYTES || total_len < HEADER_BYTES || &header[..4] != MAGIC {
             return Err(corrupt("these bytes are not a sync snapshot"));
         }
-        if bytes[4] != VERSION {
-            return Err(corrupt(&format!("format version {} is not one this SDK reads (it reads {VERSION})", bytes[4])));
+        if header[4] != VERSION {
+            return Err(corrupt(&format!("format version {} is not one this SDK reads (it reads {VERSION})", header[4])));
         }
-        let u32_at = |at: usize| u32::from_le_bytes(le(&bytes[at..])) as usize;
-        let u64_at = |at: usize| u64::from_le_bytes(le(&bytes[at..]));
-        if u64_at(24) != checksum(bytes) {
-            return Err(corrupt("the bytes are corrupt or cut off (checksum mismatch)"));
-        }
-        if u64_at(8) != binding {
+        if u64::from_le_bytes(le(&header[8..])) != binding {
             return Err(Error::InvalidArgument(
                 "snapshot: it was made for another organization or another query (sections, customerStatus or \
                  includeChildOrganizations); keep one snapshot per organization and query"
                     .into(),
             ));
+        }
+        let count = |at: usize| u32::from_le_bytes(le(&header[at..])) as u64;
+        let (g, o) = (count(16), count(20));
+        // An entry with another ID takes 10 bytes plus its ID (at most u16::MAX bytes).
+        let least = HEADER_BYTES as u64 + g * UUID_ENTRY_BYTES as u64 + o * 10;
+        let most = least + o * u16::MAX as u64;
+        if !(least..=most).contains(&(total_len as u64)) {
+            return Err(corrupt("the length does not match the number of customers (cut off, or not a snapshot)"));
+        }
+        Ok(())
+    }
+
+    /// Read a stored snapshot, checking it belongs to `binding`. Anything else — another
+    /// organization or query, another format, corrupt or cut-off bytes — is `INVALID_ARGUMENT`.
+    pub fn decode(bytes: &[u8], binding: u64) -> Result<Snapshot, Error> {
+        Self::check_header(bytes, bytes.len(), binding)?;
+        let u32_at = |at: usize| u32::from_le_bytes(le(&bytes[at..])) as usize;
+        let u64_at = |at: usize| u64::from_le_bytes(le(&bytes[at..]));
+        if u64_at(24) != checksum(bytes) {
+            return Err(corrupt("the bytes are corrupt or cut off (checksum mismatch)"));
         }
         let (g, o) = (u32_at(16), u32_at(20));
         let mut at = HEADER_BYTES;
@@ -185,6 +204,15 @@ impl Snapshot {
         let sorted = snapshot.uuids.windows(2).all(|w| w[0].0 < w[1].0) && snapshot.others.windows(2).all(|w| w[0].0 < w[1].0);
         if at != bytes.len() || !sorted {
             return Err(corrupt("the bytes are not a well-formed snapshot"));
+        }
+        // Earlier SDKs kept a UUID with upper-case digits as another ID; key it as the UUID
+        // it is, so it is found whatever case the server sends it in now.
+        if snapshot.others.iter().any(|(id, _)| parse_uuid(id).is_some()) {
+            let (uuids, others): (Vec<_>, Vec<_>) = std::mem::take(&mut snapshot.others).into_iter().partition(|(id, _)| parse_uuid(id).is_some());
+            snapshot.others = others;
+            snapshot.uuids.extend(uuids.into_iter().filter_map(|(id, fp)| Some((parse_uuid(&id)?, fp))));
+            snapshot.uuids.sort_unstable_by_key(|e| e.0);
+            snapshot.uuids.dedup_by_key(|e| e.0);
         }
         Ok(snapshot)
     }
@@ -324,7 +352,7 @@ mod tests {
         }
         b.push(b"ACME-42", 5).unwrap();
         b.push("Ørsted".as_bytes(), 6).unwrap();
-        b.push(b"11111111-2222-3333-4444-55555555555A", 9).unwrap(); // upper case: not canonical
+        b.push(b"ACME-43", 9).unwrap();
         (b.finish(), binding("Org-1", &CustomerQuery::everything()))
     }
 
@@ -332,7 +360,7 @@ mod tests {
     fn round_trip_and_24_bytes_per_uuid_customer() {
         let (s, bind) = sample();
         let bytes = s.encode(bind);
-        assert_eq!(bytes.len(), HEADER_BYTES + 1000 * UUID_ENTRY_BYTES + (10 + 7) + (10 + 7) + (10 + 36));
+        assert_eq!(bytes.len(), HEADER_BYTES + 1000 * UUID_ENTRY_BYTES + (10 + 7) + (10 + 7) + (10 + 7));
         let back = Snapshot::decode(&bytes, bind).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.len(), 1003);
@@ -340,28 +368,38 @@ mod tests {
         assert_eq!((back.id(slot).as_str(), fp), ("0000002a-1111-4222-8333-444455556666", 42 * 7));
         let (slot, fp) = back.find("Ørsted".as_bytes()).unwrap();
         assert_eq!((back.id(slot).as_str(), fp), ("Ørsted", 6));
-        assert_eq!(back.find(b"11111111-2222-3333-4444-55555555555A").map(|f| f.1), Some(9));
+        assert_eq!(back.find(b"ACME-43").map(|f| f.1), Some(9));
+        assert_eq!(back.find(b"0000002A-1111-4222-8333-444455556666").map(|f| f.1), Some(42 * 7), "either case");
         assert_eq!(back.find(b"nope"), None);
         // The same customers give the same bytes whatever order they came in.
         let mut b = SnapshotBuilder::default();
         for n in (0..1000u32).rev() {
             b.push(format!("{n:08x}-1111-4222-8333-444455556666").as_bytes(), n as u64 * 7).unwrap();
         }
-        for (id, fp) in [(&b"11111111-2222-3333-4444-55555555555A"[..], 9), ("Ørsted".as_bytes(), 6), (b"ACME-42", 5)] {
+        for (id, fp) in [(&b"ACME-43"[..], 9), ("Ørsted".as_bytes(), 6), (b"ACME-42", 5)] {
             b.push(id, fp).unwrap();
         }
         assert_eq!(b.finish().encode(bind), bytes);
     }
 
     #[test]
-    fn only_canonical_uuids_are_keyed_as_numbers() {
+    fn an_upper_case_uuid_an_earlier_sdk_stored_as_another_id_is_found_as_the_uuid() {
+        let old = Snapshot { uuids: vec![], others: vec![(b"11111111-2222-3333-4444-55555555555A".to_vec(), 9), (b"acme".to_vec(), 1)] };
+        let bind = binding("o", &CustomerQuery::default());
+        let back = Snapshot::decode(&old.encode(bind), bind).unwrap();
+        assert_eq!(back.find(b"11111111-2222-3333-4444-55555555555a").map(|f| f.1), Some(9));
+        assert_eq!((back.uuids.len(), back.others.len()), (1, 1));
+    }
+
+    #[test]
+    fn uuids_are_keyed_as_numbers_whatever_their_case() {
         // The numbers are part of the stored format: pinned.
         assert_eq!(parse_uuid(b"01234567-89ab-cdef-fedc-ba9876543210"), Some((0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210)));
         for id in ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "0000002a-1111-4222-8333-444455556666"] {
             assert_eq!(format_uuid(parse_uuid(id.as_bytes()).unwrap()), id);
         }
+        assert_eq!(parse_uuid(b"01234567-89AB-CDEF-fedc-ba9876543210"), parse_uuid(b"01234567-89ab-cdef-fedc-ba9876543210"));
         for other in [
-            "01234567-89AB-cdef-fedc-ba9876543210", // upper case
             "0123456789-ab-cdef-fedc-ba9876543210", // a dash out of place
             "01234567-89ab-cdef-fedc-ba987654321",  // short
             "01234567-89ab-cdef-fedc-ba98765432100", // long
@@ -391,6 +429,23 @@ mod tests {
             assert_eq!(e.code(), "INVALID_ARGUMENT");
             assert!(e.to_string().contains("another organization or another query"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_header_and_length_alone_refuse_what_cannot_be_a_snapshot() {
+        let (s, bind) = sample();
+        let bytes = s.encode(bind);
+        assert!(Snapshot::check_header(&bytes[..HEADER_BYTES], bytes.len(), bind).is_ok());
+        // 200 MB of junk, or a real header with a length its counts cannot have: refused
+        // from 32 bytes, before anything is copied.
+        let junk = vec![7u8; HEADER_BYTES];
+        assert_eq!(Snapshot::check_header(&junk, 200 << 20, bind).unwrap_err().code(), "INVALID_ARGUMENT");
+        // 1,000 UUID entries and 3 others take at least 32 + 24,000 + 30 bytes.
+        for len in [HEADER_BYTES + 24_000 + 29, 200 << 20, 0, 31] {
+            let e = Snapshot::check_header(&bytes[..HEADER_BYTES], len, bind).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT", "length {len}");
+        }
+        assert!(Snapshot::check_header(&bytes[..HEADER_BYTES], bytes.len(), bind ^ 1).is_err(), "binding");
     }
 
     #[test]

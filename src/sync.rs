@@ -9,7 +9,16 @@
 //! `includeChildOrganizations=false` and the same sections and status filter) before it is
 //! called removed. That confirmation also reports the skipped customers that did change.
 //! A customer the server no longer knows makes the POST a 404; the SDK then takes out the ID
-//! the message names (or halves the batch when it names none) and asks again.
+//! the message names (a whole ID: `c1` is not named by "c10 was not found"; or halves the
+//! batch when it names none) and asks again.
+//!
+//! What a sync of organization X holds: the customers X's listing returns. The POST by ID
+//! returns a customer wherever it now belongs, so a confirmed customer counts only while it is
+//! still in X's scope: its `resellerId` is X, or a reseller this sync's listing returned
+//! customers of (for a distributor: its resellers), or it is X itself. A customer moved out of
+//! that scope is reported `removed` (from this organization); one moved to a reseller of the
+//! same distributor that has no other customer in the listing is removed too, and comes back
+//! as `added` when the listing returns it.
 //!
 //! Each step's changes are written as one JSON array text, `[{"type":"added","customerId":…,
 //! "customer":{…record bytes…}},…]`, for one `JSON.parse` in JS (or serde_json in Rust);
@@ -22,10 +31,10 @@ use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
-use crate::json::{find_str, quote_into};
+use crate::json::{quote_into, top_level_string};
 use crate::pager::{ClientConfig, PageRun, RunOptions, Target};
 use crate::query::CustomerQuery;
-use crate::record::customer_id;
+use crate::record::{customer_id, id_key, SeenIds};
 use crate::snapshot::{binding, key, Slot, Snapshot, SnapshotBuilder};
 use crate::transport::Transport;
 
@@ -76,6 +85,29 @@ pub struct SyncRun<T: Transport + Clone> {
     change_count: usize,
     snapshot: Option<Vec<u8>>,
     started_at: f64,
+    /// The organization synced, and the resellers whose customers the listing returned (by
+    /// [`scope_key`]): the scope a confirmed customer must still be in.
+    org_key: u64,
+    resellers: SeenIds,
+}
+
+/// The key of an organization ID for scope checks: the API's IDs are UUIDs, whose case does
+/// not matter.
+fn scope_key(id: &[u8]) -> u64 {
+    id_key(&id.to_ascii_lowercase())
+}
+
+/// Whether the 404 `message` names `id` as a whole word (IDs `c1` and `c10`: "c10 was not
+/// found" names only `c10`). Both already lower-cased.
+fn names_id(message: &str, id: &str) -> bool {
+    let is_id_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let (m, n) = (message.as_bytes(), id.as_bytes());
+    !n.is_empty()
+        && (0..=m.len().saturating_sub(n.len())).any(|i| {
+            m[i..].starts_with(n)
+                && (i == 0 || !is_id_byte(m[i - 1]))
+                && m.get(i + n.len()).is_none_or(|&b| !is_id_byte(b))
+        })
 }
 
 impl<T: Transport + Clone> SyncRun<T> {
@@ -119,6 +151,8 @@ impl<T: Transport + Clone> SyncRun<T> {
             change_count: 0,
             snapshot: None,
             started_at,
+            org_key: scope_key(org_id.trim().as_bytes()),
+            resellers: SeenIds::default(),
         })
     }
 
@@ -237,6 +271,14 @@ impl<T: Transport + Clone> SyncRun<T> {
             let Some(id) = customer_id(record)? else {
                 return Err(Error::Decode("a customer record has no customerId string; sync needs one".into()));
             };
+            let reseller = top_level_string(record, b"resellerId").map(scope_key);
+            if !confirming {
+                if let Some(r) = reseller {
+                    self.resellers.insert_key(r);
+                }
+            } else if reseller.is_some_and(|r| r != self.org_key && !self.resellers.contains_key(r)) && scope_key(&id) != self.org_key {
+                continue; // moved out of this organization: not met, so reported removed
+            }
             let id_key = key(&id);
             let kind: &[u8] = match self.previous.find_key(id_key) {
                 Some((slot, _)) if self.met[slot] => continue, // already met (a repeat)
@@ -297,7 +339,7 @@ impl<T: Transport + Clone> SyncRun<T> {
     fn split_on_not_found(&mut self, message: &str) {
         let message = message.to_ascii_lowercase();
         let batch: Vec<Slot> = std::mem::take(&mut self.confirming).into_iter().filter(|&s| !self.met[s]).collect();
-        let named = batch.iter().position(|&s| find_str(&message, &self.previous.id(s).to_ascii_lowercase()).is_some());
+        let named = batch.iter().position(|&s| names_id(&message, &self.previous.id(s).to_ascii_lowercase()));
         match named {
             Some(k) => {
                 let rest: Vec<Slot> = batch.iter().enumerate().filter(|&(i, _)| i != k).map(|(_, &s)| s).collect();
@@ -320,4 +362,18 @@ impl<T: Transport + Clone> SyncRun<T> {
 fn open_change(changes: &mut Vec<u8>, count: &mut usize) {
     changes.push(if *count == 0 { b'[' } else { b',' });
     *count += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_id;
+
+    #[test]
+    fn a_404_names_whole_ids_only() {
+        assert!(names_id("organization c10 was not found.", "c10"));
+        assert!(!names_id("organization c10 was not found.", "c1"));
+        assert!(!names_id("organization xc1 was not found.", "c1"));
+        assert!(names_id("c1", "c1") && names_id("(c1)", "c1") && !names_id("c1-2", "c1"));
+        assert!(!names_id("", "c1") && !names_id("anything", ""));
+    }
 }

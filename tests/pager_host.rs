@@ -350,6 +350,7 @@ fn config(events: Option<Rc<RefCell<Vec<AppxiteEvent>>>>) -> Rc<ClientConfig> {
         headers: vec![],
         run: RunOptions::default(),
         on_event: events.map(|e| Rc::new(move |ev: &AppxiteEvent| e.borrow_mut().push(ev.clone())) as _),
+        secrets: Default::default(),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `AppxiteClient`, the package's entry point.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -11,9 +11,10 @@ use crate::continuation::Continuation;
 use crate::client::{unique_ids, Client, ClientOptions};
 use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
+use crate::snapshot::Snapshot;
 use crate::transport::fetch::TokenSource;
 
-const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "fetch", "onEvent"];
+const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "secretHeaders", "fetch", "onEvent"];
 const CALL_KEYS: &[&str] = &["signal", "concurrency", "continuationToken"];
 const SYNC_KEYS: &[&str] = &["signal", "snapshot"];
 /// ID batches `customersByIds` runs at once by default.
@@ -35,7 +36,7 @@ impl AppxiteClient {
     ) -> Result<AppxiteClient, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         let o = options::object(&options, "AppxiteClient options", &[CLIENT_KEYS, RUN_KEYS])?;
-        let token = match options::get(&o, "token") {
+        let token = match options::get(&o, "token")? {
             None => TokenSource::None,
             Some(v) if v.is_function() => TokenSource::Function(v.into()),
             Some(v) => match v.as_string() {
@@ -46,16 +47,24 @@ impl AppxiteClient {
         // None: the page's origin, or MISSING_REFERER (Client::new).
         let referer = options::string(&o, "referer")?.unwrap_or_default();
         let mut headers = vec![];
-        if let Some(h) = options::get(&o, "headers") {
-            if !h.is_object() || Array::is_array(&h) || h.is_function() {
+        if let Some(h) = options::get(&o, "headers")? {
+            if !h.is_object() || options::is_array(&h, "headers")? || h.is_function() {
                 return Err(invalid("headers must be an object of strings"));
             }
             let h: Object = h.unchecked_into();
-            for entry in Object::entries(&h).iter() {
-                let pair: Array = entry.into();
-                let (k, v) = (pair.get(0).as_string().unwrap_or_default(), pair.get(1));
-                let v = v.as_string().ok_or_else(|| invalid(format!("header '{k}' must be a string")))?;
+            for k in options::keys(&h, "headers")? {
+                let v = options::get(&h, &k)?.and_then(|v| v.as_string());
+                let v = v.ok_or_else(|| invalid(format!("header '{k}' must be a string")))?;
                 headers.push((k, v));
+            }
+        }
+        let mut secret_headers = vec![];
+        if let Some(list) = options::get(&o, "secretHeaders")? {
+            if !options::is_array(&list, "secretHeaders")? {
+                return Err(invalid("secretHeaders must be an array of header names"));
+            }
+            for v in options::array_copy(&list, "secretHeaders")?.iter() {
+                secret_headers.push(v.as_string().ok_or_else(|| invalid("secretHeaders must be an array of header names"))?);
             }
         }
         let on_event = options::function(&o, "onEvent")?.map(|f| {
@@ -70,6 +79,7 @@ impl AppxiteClient {
             token,
             subscription_key: options::string(&o, "subscriptionKey")?.filter(|k| !k.is_empty()),
             headers,
+            secret_headers,
             run: options::run_options(&o, RunOptions::default())?,
             on_event,
             fetch: options::function(&o, "fetch")?,
@@ -99,10 +109,10 @@ impl AppxiteClient {
         #[wasm_bindgen(unchecked_param_type = "CustomersOptions")] options: Option<JsValue>,
     ) -> Result<CustomerPager, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        if !Array::is_array(&ids) {
+        if !options::is_array(&ids, "ids")? {
             return Err(invalid("ids must be an array of organization ID strings"));
         }
-        let list: Array = ids.into();
+        let list = options::array_copy(&ids, "ids")?;
         if list.length() == 0 {
             return Err(invalid("ids must not be empty"));
         }
@@ -144,14 +154,14 @@ impl AppxiteClient {
         let query = options::query(&o)?;
         let run = options::run_options(&o, self.client.config.run)?;
         let signal = options::signal(&o)?;
-        let snapshot = match options::get(&o, "snapshot") {
+        let snapshot = match options::get(&o, "snapshot")? {
             None => None,
             Some(v) if v.is_null() => None,
-            Some(v) => Some(
-                v.dyn_into::<js_sys::Uint8Array>()
-                    .map_err(|_| invalid("snapshot must be a Uint8Array (the `snapshot` of a completed sync)"))?
-                    .to_vec(),
-            ),
+            Some(v) => {
+                let binding = crate::snapshot::binding(&org, &query);
+                let check = |header: &[u8], len| Snapshot::check_header(header, len, binding).map_err(|e| to_js(&e, None));
+                Some(options::snapshot_bytes(&v, check)?)
+            }
         };
         let sync = self.client.sync_run(&org, query, run, snapshot.as_deref(), signal).map_err(|e| to_js(&e, None))?;
         Ok(JsSyncRun::new(sync))

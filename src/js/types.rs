@@ -56,6 +56,12 @@ export interface AppxiteClientOptions extends RunSettings {
   subscriptionKey?: string;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * Names of `headers` whose values are secret, besides `Authorization`,
+   * `Proxy-Authorization`, `Cookie` and `Ocp-Apim-Subscription-Key` (always secret): never
+   * in an error message or event, never sent over plain http except to loopback.
+   */
+  secretHeaders?: string[];
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /** Called with every `AppxiteEvent` (request, response, retry, page). Never sees a secret. */

@@ -24,7 +24,8 @@ use gloo_net::http::RequestBuilder;
 use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestRedirect};
 
 use super::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
-use crate::error::{scrub, Error};
+use crate::error::Error;
+use crate::secrets::Secrets;
 
 #[wasm_bindgen]
 extern "C" {
@@ -169,12 +170,30 @@ pub struct FetchTransport {
     token: TokenSource,
     signal: Rc<RunSignal>,
     /// Values never to show in an error (token, subscription key).
-    secrets: Rc<Vec<String>>,
+    secrets: Secrets,
+}
+
+/// `Object.getOwnPropertyDescriptor(proto, name).get.call(v)`, where `proto` is the prototype
+/// of the global class `class` (or the prototype of that prototype, for `%TypedArray%`'s
+/// getters): it reads an internal slot, so it works on a real instance only — never on a
+/// Proxy — and runs none of the caller's code. `None` when it throws.
+pub(crate) fn intrinsic_getter(class: &str, name: &JsValue, v: &JsValue) -> Option<JsValue> {
+    let ctor = Reflect::get(&js_sys::global(), &class.into()).ok()?;
+    let mut proto = Reflect::get(&ctor, &"prototype".into()).ok()?;
+    for _ in 0..2 {
+        let desc = Reflect::get_own_property_descriptor(proto.unchecked_ref::<js_sys::Object>(), name).ok()?;
+        if !desc.is_undefined() {
+            let getter: Function = Reflect::get(&desc, &"get".into()).ok()?.dyn_into().ok()?;
+            return getter.call0(v).ok();
+        }
+        proto = Reflect::get_prototype_of(&proto).ok()?.into();
+    }
+    None
 }
 
 impl FetchTransport {
     /// A transport calling `fetch` (the caller's or `globalThis.fetch`).
-    pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Rc<Vec<String>>) -> Self {
+    pub fn new(fetch: Function, token: TokenSource, signal: Option<AbortSignal>, secrets: Secrets) -> Self {
         FetchTransport { fetch, token, signal: RunSignal::new(signal), secrets }
     }
 
@@ -211,8 +230,7 @@ impl FetchTransport {
         if let Some(e) = self.cancelled_now() {
             return e;
         }
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        Error::Network(scrub(&reason_text(&thrown, "fetch failed"), &secrets))
+        Error::Network(self.secrets.scrub(&reason_text(&thrown, "fetch failed"), None))
     }
 }
 
@@ -427,7 +445,10 @@ impl Transport for FetchTransport {
             .await
             .map_err(|e| self.classify(e))?
             .dyn_into()
-            .map_err(|_| Error::Network("fetch did not return a Response".into()))?;
+            .ok()
+            // A real Response, not a Proxy of one (whose getters throw "Illegal invocation").
+            .filter(|r: &web_sys::Response| intrinsic_getter("Response", &"status".into(), r).is_some())
+            .ok_or_else(|| Error::Network("fetch did not return a Response".into()))?;
         let response = gloo_net::http::Response::from(response);
         let status = response.status();
         let opaque = response.type_() == web_sys::ResponseType::Opaqueredirect;
