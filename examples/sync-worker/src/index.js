@@ -1,184 +1,132 @@
-// A Cloudflare Worker that keeps one organization's customers in D1 (Cloudflare's SQLite):
-// a Cron Trigger runs `client.sync` with the snapshot the last run stored, upserts what was
-// added or changed, deletes what was removed, logs each run's changes, and stores the new
-// snapshot — all in D1. Two read endpoints answer from D1, never from the API:
-//   GET /customers?status=Active&q=acme&limit=100
-//   GET /changes?since=2026-11-28T10:00:00.000Z
-import { AppxiteClient } from "appxite-customers";
-import SCHEMA from "../schema.sql";
+// A mirror of Appxite customers in D1, for distributors and resellers, on Cloudflare's own
+// primitives (see README.md):
+// - a Cron Trigger asks each mirrored organization's Durable Object (OrgMirror) to start a run —
+//   directly, or through a Queue when the RUNS binding exists (thousands of organizations);
+// - an OrgMirror runs its organization's run in steps, each its own alarm invocation, committing
+//   pages and the run's cursor together in D1 under a lease (src/mirror.js);
+// - the read API answers from D1 only (src/read.js):
+//   GET /customers  /customers/{id}  /changes  /status  /export;  POST /runs (ADMIN_TOKEN)
+import { configuredOrgs, orgId } from "./config.js";
+import { ensureSchema } from "./db.js";
+import { BadRequest, errorResponse, read } from "./read.js";
+import { OrgMirror } from "./mirror.js";
 
-const QUERY = {
-  includeAddresses: true,
-  includeContacts: true,
-  includeCustomProperties: true,
-  includeTenants: true,
-  includeIndustries: true,
-  pageSize: 1000,
-};
-/** Statements per D1 batch (one round trip, one transaction). */
-const BATCH = 100;
-/** Snapshot bytes per row: D1 caps a row at 2 MB. */
-const PART = 1 << 20;
-const STATUSES = ["New", "Active", "Suspended"];
+export { OrgMirror };
 
-async function ensureSchema(db) {
-  const statements = SCHEMA.replace(/--.*$/gm, "")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  await db.batch(statements.map((s) => db.prepare(s)));
+/** The Durable Object that drives `org`'s runs. */
+export function mirrorOf(env, org) {
+  return env.ORG_MIRROR.get(env.ORG_MIRROR.idFromName(org));
 }
 
-async function loadSnapshot(db, key) {
-  const { results } = await db.prepare("SELECT bytes FROM snapshot_parts WHERE key = ? ORDER BY part").bind(key).all();
-  if (results.length === 0) return undefined;
-  const parts = results.map((r) => new Uint8Array(r.bytes));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** APPXITE_ORG_IDS, and the rows of mirror_orgs (for more organizations than a variable holds). */
+export async function allOrgs(env) {
+  const orgs = configuredOrgs(env);
+  const { results } = await env.DB.prepare("SELECT org FROM mirror_orgs ORDER BY org").all();
+  for (const r of results) {
+    const id = orgId(r.org);
+    if (id !== null && !orgs.includes(id)) orgs.push(id);
   }
-  return out;
+  return orgs;
 }
 
-function snapshotWrites(db, key, bytes) {
-  const writes = [db.prepare("DELETE FROM snapshot_parts WHERE key = ?").bind(key)];
-  for (let part = 0; part * PART < bytes.length; part++) {
-    const slice = bytes.slice(part * PART, (part + 1) * PART).buffer; // D1 stores an ArrayBuffer as a BLOB
-    writes.push(db.prepare("INSERT INTO snapshot_parts (key, part, bytes) VALUES (?, ?, ?)").bind(key, part, slice));
-  }
-  return writes;
-}
-
-/** One sync of `env.APPXITE_ORG_ID` into D1. Returns the run's stats. */
-export async function syncOnce(env) {
-  const db = env.DB;
-  await ensureSchema(db);
-  const key = env.APPXITE_ORG_ID.trim().toLowerCase();
-  const started = new Date().toISOString();
-  const { meta } = await db.prepare("INSERT INTO runs (started_at, status) VALUES (?, 'running')").bind(started).run();
-  const runId = meta.last_row_id;
-  const client = new AppxiteClient({ baseUrl: env.APPXITE_BASE_URL, referer: env.APPXITE_REFERER, token: env.APPXITE_TOKEN });
-  let snapshot = await loadSnapshot(db, key);
-  let run;
-  try {
-    run = client.sync(key, { ...QUERY, snapshot });
-  } catch (e) {
-    // A stored snapshot this SDK cannot use (another query, a newer format): sync afresh.
-    if (e.code !== "INVALID_ARGUMENT" || snapshot === undefined) throw e;
-    console.warn(`run ${runId}: stored snapshot not usable (${e.message}); syncing every customer`);
-    snapshot = undefined;
-    run = client.sync(key, QUERY);
-  }
-  let pending = [];
-  let seq = 0;
-  const flush = async () => {
-    if (pending.length > 0) await db.batch(pending);
-    pending = [];
-  };
-  const log = (type, id, name) =>
-    db.prepare("INSERT INTO changes (run_id, seq, type, customer_id, name) VALUES (?, ?, ?, ?, ?)").bind(runId, seq++, type, id, name);
-  try {
-    for await (const change of run) {
-      if (change.type === "removed") {
-        // The name as it was, for the log, before the row goes.
-        pending.push(
-          db
-            .prepare("INSERT INTO changes (run_id, seq, type, customer_id, name) VALUES (?, ?, 'removed', ?, (SELECT name FROM customers WHERE id = ?))")
-            .bind(runId, seq++, change.customerId, change.customerId),
-          db.prepare("DELETE FROM customers WHERE id = ?").bind(change.customerId),
-        );
-      } else {
-        const c = change.customer;
-        pending.push(
-          db
-            .prepare(
-              `INSERT INTO customers (id, name, status, country, reseller_id, reseller_name, data, updated_run)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, country = excluded.country,
-                 reseller_id = excluded.reseller_id, reseller_name = excluded.reseller_name, data = excluded.data,
-                 updated_run = excluded.updated_run`,
-            )
-            .bind(c.customerId, c.customerName ?? null, c.customerStatus ?? null, c.customerCountry ?? null, c.resellerId ?? null, c.resellerName ?? null, JSON.stringify(c), runId),
-          log(change.type, c.customerId, c.customerName ?? null),
-        );
-      }
-      if (pending.length >= BATCH) await flush();
+/** Up to `limit` calls at once (a Worker has 6 simultaneous connections). */
+async function eachLimited(items, limit, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
     }
-    // Without a snapshot every customer was written in this run: rows it did not write are gone.
-    if (snapshot === undefined) pending.push(db.prepare("DELETE FROM customers WHERE updated_run <> ?").bind(runId));
-    await flush();
-    const s = run.stats;
-    // The new snapshot and the run's completion commit together: a run that dies before this
-    // leaves the old snapshot, and the next run redoes its (idempotent) writes.
-    await db.batch([
-      ...snapshotWrites(db, key, run.snapshot),
-      db
-        .prepare("UPDATE runs SET status = 'complete', finished_at = ?, added = ?, changed = ?, removed = ?, unchanged = ? WHERE id = ?")
-        .bind(new Date().toISOString(), s.added, s.changed, s.removed, s.unchanged, runId),
-    ]);
-    console.log(`run ${runId}: +${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged`);
-    return s;
-  } catch (e) {
-    // SDK errors never carry the token; the message is safe to keep.
-    await db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?").bind(new Date().toISOString(), `${e.code ?? e.name}: ${e.message}`, runId).run();
-    console.error(`run ${runId} failed: ${e.code ?? e.name}: ${e.message}`);
-    throw e;
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Asks every organization's mirror to start a run; returns how many were asked. */
+export async function triggerAll(env, trigger) {
+  await ensureSchema(env.DB);
+  const orgs = await allOrgs(env);
+  if (env.RUNS) {
+    // Fan-out through the queue: 100 messages per sendBatch, so 10,000 organizations cost the
+    // cron 100 subrequests; the consumer (below) asks each mirror.
+    for (let i = 0; i < orgs.length; i += 100) await env.RUNS.sendBatch(orgs.slice(i, i + 100).map((org) => ({ body: { org, trigger } })));
+  } else {
+    const failed = [];
+    await eachLimited(orgs, 6, async (org) => {
+      try {
+        await mirrorOf(env, org).start(org, trigger);
+      } catch (e) {
+        console.error(`${org}: could not start a run:`, e?.message);
+        failed.push(org);
+      }
+    });
+    if (failed.length > 0) throw new Error(`${failed.length} of ${orgs.length} organizations could not start a run`);
   }
+  return orgs.length;
 }
 
-function json(status, body) {
-  return Response.json(body, { status });
+function authorized(request, env) {
+  const want = env.ADMIN_TOKEN;
+  if (typeof want !== "string" || want.length === 0) return false;
+  const got = request.headers.get("authorization") ?? "";
+  const expected = `Bearer ${want}`;
+  if (got.length !== expected.length) return false;
+  let diff = 0;
+  for (let i = 0; i < got.length; i++) diff |= got.charCodeAt(i) ^ expected.charCodeAt(i);
+  return diff === 0;
 }
 
-async function customers(db, params) {
-  const status = params.get("status");
-  if (status !== null && !STATUSES.includes(status)) return json(400, { error: `status must be one of ${STATUSES.join(", ")}` });
-  const q = params.get("q");
-  const limit = Math.min(Math.max(Number(params.get("limit") ?? 100) || 100, 1), 1000);
-  const like = q === null ? null : `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-  const { results } = await db
-    .prepare(
-      `SELECT id, name, status, country, reseller_name AS resellerName FROM customers
-       WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\' OR id = ?3)
-       ORDER BY name, id LIMIT ?4`,
-    )
-    .bind(status, like, q, limit)
-    .all();
-  return json(200, { customers: results });
-}
-
-async function changes(db, params) {
-  const since = params.get("since") ?? "";
-  const { results } = await db
-    .prepare(
-      `SELECT r.id AS run, r.finished_at AS at, c.type, c.customer_id AS customerId, c.name
-       FROM changes c JOIN runs r ON r.id = c.run_id
-       WHERE r.status = 'complete' AND r.finished_at > ?
-       ORDER BY r.id, c.seq LIMIT 10000`,
-    )
-    .bind(since)
-    .all();
-  return json(200, { changes: results });
+async function handle(request, env) {
+  const url = new URL(request.url);
+  if (url.pathname === "/runs") {
+    if (request.method !== "POST") return errorResponse(405, "METHOD_NOT_ALLOWED", "POST /runs", { allow: "POST" });
+    if (!authorized(request, env)) return errorResponse(401, "UNAUTHORIZED", "POST /runs needs Authorization: Bearer <ADMIN_TOKEN>", { "www-authenticate": "Bearer" });
+    const names = [...url.searchParams.keys()];
+    if (names.some((n) => n !== "org") || names.length > 1) throw new BadRequest("UNKNOWN_PARAMETER", "POST /runs takes only org");
+    await ensureSchema(env.DB);
+    const raw = url.searchParams.get("org");
+    if (raw === null) return Response.json({ asked: await triggerAll(env, "manual") }, { status: 202 });
+    const org = orgId(raw);
+    if (org === null) throw new BadRequest("BAD_ORG", "org must be an organization ID (a UUID)");
+    if (!(await allOrgs(env)).includes(org)) return errorResponse(404, "NOT_FOUND", "that organization is not mirrored here");
+    return Response.json(await mirrorOf(env, org).start(org, "manual"), { status: 202 });
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") return errorResponse(405, "METHOD_NOT_ALLOWED", "the read API is GET only", { allow: "GET, HEAD" });
+  await ensureSchema(env.DB);
+  return (await read(request, env, url)) ?? errorResponse(404, "NOT_FOUND", "GET /customers, /customers/{id}, /changes, /status or /export");
 }
 
 export default {
-  async scheduled(controller, env) {
-    await syncOnce(env);
+  async fetch(request, env) {
+    try {
+      return await handle(request, env);
+    } catch (e) {
+      if (e instanceof BadRequest) return errorResponse(e.status, e.code, e.message);
+      // Never SQL, a stack or a secret in a response: those go to the logs only.
+      console.error("request failed:", e);
+      return errorResponse(500, "INTERNAL", "internal error");
+    }
   },
 
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    if (request.method !== "GET") return json(405, { error: "GET only" });
-    try {
-      if (url.pathname === "/customers") return await customers(env.DB, url.searchParams);
-      if (url.pathname === "/changes") return await changes(env.DB, url.searchParams);
-    } catch (e) {
-      // Before the first scheduled run there are no tables yet.
-      if (String(e.message).includes("no such table")) return json(503, { error: "no sync has run yet" });
-      throw e;
+  async scheduled(controller, env) {
+    const n = await triggerAll(env, "cron");
+    console.log(`cron: asked ${n} organization mirrors to run`);
+  },
+
+  async queue(batch, env) {
+    for (const message of batch.messages) {
+      const org = orgId(message.body?.org);
+      if (org === null) {
+        console.error("queue: a message without an organization ID, dropped");
+        message.ack();
+        continue;
+      }
+      try {
+        await mirrorOf(env, org).start(org, typeof message.body.trigger === "string" ? message.body.trigger.slice(0, 20) : "queue");
+        message.ack();
+      } catch (e) {
+        console.error(`${org}: could not start a run:`, e?.message);
+        message.retry();
+      }
     }
-    return json(404, { error: "GET /customers?status=&q=&limit= or /changes?since=" });
   },
 };
