@@ -33,6 +33,8 @@ let selected = -1;
 /** Sync mode: customerId → "added" | "changed" for the rows the last sync changed. */
 let marks = new Map();
 let emulator = false;
+/** Sync mode: tells this browser's other tabs of this demo that a sync was stored or forgotten. */
+const channel = "BroadcastChannel" in self ? new BroadcastChannel("appxite-customers-demo") : null;
 
 $("baseUrl").value = DEFAULT_API;
 $("token").value = params.get("token") ?? "dev-token";
@@ -161,8 +163,10 @@ async function start() {
       $("state").textContent = `Done: ${customers.length.toLocaleString()} customers.`;
     }
   } catch (e) {
-    $("state").textContent = e?.code === "ABORTED" ? `Cancelled after ${customers.length.toLocaleString()} customers.` : "Failed.";
-    if (e?.code !== "ABORTED") showError(e);
+    // Cancel while waiting for another tab's sync rejects with the signal's reason.
+    const cancelled = e?.code === "ABORTED" || controller.signal.aborted;
+    $("state").textContent = cancelled ? `Cancelled after ${customers.length.toLocaleString()} customers.` : "Failed.";
+    if (!cancelled) showError(e);
   } finally {
     clearInterval(timer);
     tick();
@@ -176,9 +180,35 @@ async function start() {
  * Sync mode: the last sync's snapshot and customer copy come from IndexedDB; the changes are
  * applied to the copy, the changed rows marked, the removed ones listed, and both stored
  * again — only once the sync has completed (a cancelled sync stores nothing).
+ *
+ * Tabs: two tabs syncing at once would read the same snapshot and both write. A Web Lock per
+ * organization lets one sync at a time; a tab that finds it taken waits for it and then shows
+ * the result the other tab stored (or, if that tab synced another query or failed, syncs
+ * itself). Every stored sync is announced on a BroadcastChannel, so idle tabs showing the
+ * same organization and query refresh from IndexedDB.
  */
 async function runSync(client, query, signal) {
   const key = syncKey(query);
+  if (!navigator.locks) return syncNow(client, query, key, signal); // not a secure context
+  const lock = `appxite-sync:${orgId().toLowerCase()}`;
+  const asked = Date.now();
+  const ran = await navigator.locks.request(lock, { ifAvailable: true }, async (held) => {
+    if (!held) return false;
+    await syncNow(client, query, key, signal);
+    return true;
+  });
+  if (ran) return;
+  $("state").textContent = "Another tab is syncing this organization: waiting for its result…";
+  await navigator.locks.request(lock, { signal }, async () => {
+    const stored = await loadSync(key);
+    if (stored?.syncedAt >= asked) showStored(stored, " (synced in another tab)");
+    else await syncNow(client, query, key, signal);
+  });
+}
+
+/** One sync, while holding the organization's lock. */
+async function syncNow(client, query, key, signal) {
+  $("state").textContent = "Syncing…";
   const stored = await loadSync(key);
   const copy = new Map((stored?.customers ?? []).map((c) => [c.customerId, c]));
   const removed = [];
@@ -187,7 +217,8 @@ async function runSync(client, query, signal) {
   applyFilter();
   for await (const change of run) {
     if (change.type === "removed") {
-      removed.push(copy.get(change.customerId) ?? { customerId: change.customerId });
+      const gone = copy.get(change.customerId);
+      removed.push({ customerId: change.customerId, customerName: gone?.customerName });
       copy.delete(change.customerId);
     } else {
       copy.set(change.customerId, change.customer);
@@ -195,12 +226,28 @@ async function runSync(client, query, signal) {
     }
   }
   customers = [...copy.values()];
-  await saveSync(key, { snapshot: run.snapshot, customers });
-  const s = run.stats;
+  const syncedAt = Date.now();
+  const summary = { first: !stored, stats: run.stats, removed, marks: [...marks] };
+  await saveSync(key, { snapshot: run.snapshot, customers, syncedAt, summary });
+  channel?.postMessage({ type: "synced", key });
+  showSummary(summary);
+  $("state").textContent = `Done: ${customers.length.toLocaleString()} customers${stored ? `, ${marks.size} marked` : ""}.`;
+}
+
+/** What another tab stored: its customers, marks and summary. */
+function showStored(stored, where) {
+  customers = stored.customers;
+  marks = new Map(stored.summary?.marks ?? []);
+  if (stored.summary) showSummary(stored.summary);
+  $("state").textContent = `Done: ${customers.length.toLocaleString()} customers${where}.`;
+  applyFilter();
+}
+
+function showSummary({ first, stats: s, removed }) {
   $("syncSummary").hidden = false;
-  $("syncCounts").textContent = stored
-    ? `Since last sync: +${s.added} added, ${s.changed} changed, ${s.removed} removed (${s.unchanged.toLocaleString()} unchanged).`
-    : `First sync: ${s.added.toLocaleString()} customers stored in this browser. Sync again to see only what changed.`;
+  $("syncCounts").textContent = first
+    ? `First sync: ${s.added.toLocaleString()} customers stored in this browser. Sync again to see only what changed.`
+    : `Since last sync: +${s.added} added, ${s.changed} changed, ${s.removed} removed (${s.unchanged.toLocaleString()} unchanged).`;
   $("removedList").replaceChildren(
     ...removed.map((c) => {
       const li = document.createElement("li");
@@ -209,11 +256,28 @@ async function runSync(client, query, signal) {
     }),
   );
   $("removedBox").hidden = removed.length === 0;
-  $("state").textContent = `Done: ${customers.length.toLocaleString()} customers${stored ? `, ${marks.size} marked` : ""}.`;
 }
 
+// Another tab stored a sync (or forgot one): an idle tab showing that organization and query
+// takes it from IndexedDB. A tab waiting for the lock shows it once it has the lock.
+channel?.addEventListener("message", async ({ data }) => {
+  if (controller || !syncMode() || data?.key !== syncKey(formQuery())) return;
+  if (data.type === "forgotten") {
+    marks = new Map();
+    $("syncSummary").hidden = false;
+    $("syncCounts").textContent = "Forgotten in another tab: the next sync starts from scratch.";
+    $("removedBox").hidden = true;
+    applyFilter();
+    return;
+  }
+  const stored = await loadSync(data.key);
+  if (stored && !controller) showStored(stored, " (synced in another tab)");
+});
+
 async function forget() {
-  await forgetSync(syncKey(formQuery()));
+  const key = syncKey(formQuery());
+  await forgetSync(key);
+  channel?.postMessage({ type: "forgotten", key });
   marks = new Map();
   $("syncSummary").hidden = false;
   $("syncCounts").textContent = "Forgotten: the next sync starts from scratch.";

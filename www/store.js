@@ -1,5 +1,8 @@
 // The demo's sync state in IndexedDB: per key (API, organization, query), the last completed
-// sync's snapshot and the customers it left — what a portal keeps between visits.
+// sync's snapshot and the customers it left — what a portal keeps between visits — and that
+// sync's summary, which the demo's other tabs show. Shared by every tab of the origin: app.js
+// syncs an organization in one tab at a time (a Web Lock), so each sync reads the snapshot
+// the previous one wrote.
 const DB = "appxite-customers-demo";
 const STORE = "syncs";
 
@@ -27,7 +30,11 @@ async function request(mode, f) {
   }
 }
 
-/** `{ snapshot: Uint8Array, customers: Customer[] }` or undefined. */
+/**
+ * `{ snapshot: Uint8Array, customers: Customer[], syncedAt: number, summary: { first, stats,
+ * removed: [{ customerId, customerName }], marks: [[customerId, "added" | "changed"]] } }`, or
+ * undefined.
+ */
 export const loadSync = (key) => request("readonly", (s) => s.get(key));
 export const saveSync = (key, value) => request("readwrite", (s) => s.put(value, key));
 export const forgetSync = (key) => request("readwrite", (s) => s.delete(key));
