@@ -18,6 +18,22 @@ use crate::sync::SyncRun;
 use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
 
 /// Settings of a [`Client`].
+/// # Examples
+///
+/// ```ignore
+/// use appxite_customers::{Client, ClientOptions, CustomerQuery};
+/// use futures_util::StreamExt;
+///
+/// let client = Client::new(ClientOptions {
+///     referer: "https://portal.example".into(),
+///     token: "…".into(),
+///     ..Default::default()
+/// })?;
+/// let mut customers = Box::pin(client.customers("e99ff867-…", CustomerQuery::everything()));
+/// while let Some(customer) = customers.next().await {
+///     println!("{}", customer?.customer_id);
+/// }
+/// ```
 #[derive(Clone)]
 pub struct ClientOptions {
     /// API root. Default `https://api.appxite.com`.
@@ -82,6 +98,32 @@ pub(crate) fn unique_ids(ids: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// A client of the GET All Customers endpoint.
+/// On `wasm32` (browsers, Workers, Node); the examples are not run by the host tests.
+///
+/// # Examples
+///
+/// ```ignore
+/// use appxite_customers::{Client, ClientOptions, CustomerQuery};
+/// use futures_util::StreamExt;
+///
+/// let client = Client::new(ClientOptions {
+///     referer: "https://portal.example".into(),
+///     token: "…".into(),
+///     ..Default::default()
+/// })?;
+/// let mut customers = Box::pin(client.customers("e99ff867-…", CustomerQuery::everything()));
+/// while let Some(customer) = customers.next().await {
+///     println!("{}", customer?.customer_id);
+/// }
+///
+/// // A sync: the changes since the last one, then the snapshot to store.
+/// let stored: Option<Vec<u8>> = load_snapshot();
+/// let mut changes = Box::pin(client.sync("e99ff867-…", CustomerQuery::default(), stored.as_deref())?);
+/// while let Some(change) = changes.next().await {
+///     apply(change?);
+/// }
+/// save_snapshot(changes.snapshot());
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) config: Rc<ClientConfig>,

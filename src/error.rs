@@ -8,6 +8,13 @@ use crate::json::find_str;
 
 /// An SDK error: what went wrong, with a stable [`code`](Error::code). In every variant,
 /// `status` is the HTTP status and `message` the server's message (scrubbed of secrets).
+/// # Examples
+///
+/// ```
+/// use appxite_customers::Error;
+/// let e = Error::RateLimited { status: 429, message: "slow down".into(), retry_after_ms: Some(2000) };
+/// assert_eq!((e.code(), e.status(), e.retry_after_ms()), ("RATE_LIMITED", Some(429), Some(2000)));
+/// ```
 #[allow(missing_docs)] // the fields are documented once, above
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -12,6 +12,21 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 
 /// A customer's lifecycle status. `customerStatus` filters on it.
+/// # Examples
+///
+/// In JavaScript:
+///
+/// ```js
+/// for await (const c of client.customers(orgId, { customerStatus: "Active" })) console.log(c.customerName);
+/// ```
+///
+/// In Rust:
+///
+/// ```
+/// use appxite_customers::{CustomerQuery, CustomerStatus};
+/// let active = CustomerQuery { customer_status: Some(CustomerStatus::Active), ..Default::default() };
+/// assert_eq!(active.customer_status.map(CustomerStatus::as_str), Some("Active"));
+/// ```
 #[derive(Tsify, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CustomerStatus {
     /// Created, not yet active.
@@ -35,6 +50,28 @@ impl CustomerStatus {
 
 /// One difference a sync found (`client.sync`). `removed` ones come after every `added` and
 /// `changed` one of the sync.
+/// # Examples
+///
+/// In JavaScript, from `client.sync`:
+///
+/// ```js
+/// for await (const change of client.sync(orgId, { snapshot })) {
+///   if (change.type === "removed") await db.delete(change.customerId);
+///   else await db.put(change.customerId, change.customer); // "added" or "changed"
+/// }
+/// ```
+///
+/// In Rust, from `Client::sync`:
+///
+/// ```
+/// use appxite_customers::CustomerChange;
+/// fn apply(change: CustomerChange) {
+///     match change {
+///         CustomerChange::Added { customer, .. } | CustomerChange::Changed { customer, .. } => println!("upsert {}", customer.customer_id),
+///         CustomerChange::Removed { customer_id } => println!("delete {customer_id}"),
+///     }
+/// }
+/// ```
 #[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum CustomerChange {
@@ -60,6 +97,27 @@ pub enum CustomerChange {
 }
 
 /// One customer with the sections that were asked for.
+/// # Examples
+///
+/// A record as the API sends it (here with `includeTenants`), and as JavaScript gets it:
+///
+/// ```json
+/// {
+///   "customerId": "11111111-2222-3333-4444-555555555555",
+///   "customerName": "Contoso",
+///   "customerStatus": "Active",
+///   "customerTenants": [{ "vendorName": "Microsoft", "DomainName": "contoso.onmicrosoft.com" }]
+/// }
+/// ```
+///
+/// In Rust, fields this version does not know yet stay in `extra`:
+///
+/// ```
+/// let c: appxite_customers::Customer =
+///     serde_json::from_str(r#"{"customerId":"1111","customerName":"Contoso","newField":1}"#).unwrap();
+/// assert_eq!(c.customer_name.as_deref(), Some("Contoso"));
+/// assert_eq!(c.extra["newField"], 1);
+/// ```
 #[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -149,6 +207,15 @@ pub struct Customer {
 }
 
 /// A vendor tenant of a customer. Note the API's PascalCase keys for the last three.
+/// # Examples
+///
+/// ```json
+/// { "vendorId": "…", "vendorName": "Microsoft", "DomainName": "contoso.onmicrosoft.com", "InternalId": "…", "ExternalId": "…" }
+/// ```
+///
+/// ```js
+/// const domains = customer.customerTenants?.map((t) => t.DomainName) ?? [];
+/// ```
 #[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct CustomerTenant {
     /// The vendor's ID.
@@ -192,6 +259,11 @@ macro_rules! prefixed_shape {
 
 prefixed_shape!(
     /// `customerPrimaryAddress`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "primaryAddressAddressLine1": "Rue de la Loi 16", "primaryAddressCity": "Brussels", "primaryAddressPostalCode": "1000", "primaryAddressCountryCode": "BE" }
+    /// ```
     CustomerPrimaryAddress {
         address_line1 => "primaryAddressAddressLine1", "First address line.";
         address_line2 => "primaryAddressAddressLine2", "Second address line.";
@@ -203,6 +275,11 @@ prefixed_shape!(
 );
 prefixed_shape!(
     /// `customerBillingAddress`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "billingAddressAddressLine1": "Avenue Louise 54", "billingAddressCity": "Brussels", "billingAddressPostalCode": "1050", "billingAddressCountryCode": "BE" }
+    /// ```
     CustomerBillingAddress {
         address_line1 => "billingAddressAddressLine1", "First address line.";
         address_line2 => "billingAddressAddressLine2", "Second address line.";
@@ -214,6 +291,11 @@ prefixed_shape!(
 );
 prefixed_shape!(
     /// `customerPrimaryContact`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "primaryContactFirstName": "Alice", "primaryContactLastName": "Martin", "primaryContactRole": "CEO", "primaryContactEmail": "alice@contoso.example" }
+    /// ```
     CustomerPrimaryContact {
         first_name => "primaryContactFirstName", "First name.";
         last_name => "primaryContactLastName", "Last name.";
@@ -224,6 +306,11 @@ prefixed_shape!(
 );
 prefixed_shape!(
     /// `customerBillingContact`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "billingContactFirstName": "Chloé", "billingContactLastName": "Dubois", "billingContactRole": "CFO", "billingContactEmail": "billing@contoso.example" }
+    /// ```
     CustomerBillingContact {
         first_name => "billingContactFirstName", "First name.";
         last_name => "billingContactLastName", "Last name.";
@@ -234,6 +321,11 @@ prefixed_shape!(
 );
 prefixed_shape!(
     /// `customerAccountManagerContact`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "accountManagerContactFirstName": "Dan", "accountManagerContactLastName": "Peeters", "accountManagerContactEmail": "dan@partner.example" }
+    /// ```
     CustomerAccountManagerContact {
         first_name => "accountManagerContactFirstName", "First name.";
         last_name => "accountManagerContactLastName", "Last name.";
@@ -244,6 +336,11 @@ prefixed_shape!(
 );
 prefixed_shape!(
     /// `customerServiceDeskContact`.
+    /// # Examples
+    ///
+    /// ```json
+    /// { "serviceDeskContactFirstName": "Bob", "serviceDeskContactLastName": "Janssens", "serviceDeskContactPhone": "+32 2 555 01 23" }
+    /// ```
     CustomerServiceDeskContact {
         first_name => "serviceDeskContactFirstName", "First name.";
         last_name => "serviceDeskContactLastName", "Last name.";
@@ -254,6 +351,15 @@ prefixed_shape!(
 );
 
 /// One custom property of a customer.
+/// # Examples
+///
+/// ```json
+/// { "customPropertyName": "Tax Zone", "customPropertyValue": "EU_Belgium" }
+/// ```
+///
+/// ```js
+/// const taxZone = customer.customerCustomProperties?.find((p) => p.customPropertyName === "Tax Zone")?.customPropertyValue;
+/// ```
 #[derive(Tsify, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomProperty {

@@ -32,6 +32,24 @@ pub const DEFAULT_BATCH_SIZE: usize = 100;
 
 /// Something that happened during a run, for `onEvent` (logging, progress bars, metrics).
 /// Never carries a token or key.
+/// # Examples
+///
+/// In JavaScript:
+///
+/// ```js
+/// const client = new AppxiteClient({
+///   referer, token,
+///   onEvent: (e) => { if (e.type === "retry") console.warn(`page ${e.page}: ${e.reason}, again in ${e.delayMs} ms`); },
+/// });
+/// ```
+///
+/// The events of a one-page run, as `onEvent` receives them:
+///
+/// ```json
+/// { "type": "request", "page": 1, "attempt": 1, "method": "GET", "url": "https://api.appxite.com/distis/organizations/details/…?page=1" }
+/// { "type": "response", "page": 1, "attempt": 1, "status": 200, "elapsedMs": 84 }
+/// { "type": "page", "page": 1, "items": 812, "elapsedMs": 131 }
+/// ```
 #[derive(Tsify, Serialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum AppxiteEvent {
@@ -114,6 +132,14 @@ pub struct ClientConfig {
 }
 
 /// Settings of one run (client defaults, overridable per call).
+/// # Examples
+///
+/// ```
+/// use appxite_customers::RunOptions;
+/// let options = RunOptions { timeout_ms: Some(10_000), max_pages: Some(50), ..RunOptions::default() };
+/// assert!(options.validate().is_ok());
+/// assert!(RunOptions { max_pages: Some(0), ..options }.validate().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RunOptions {
     /// Retry policy.
@@ -167,6 +193,14 @@ impl RunOptions {
 pub const MAX_RECORD_BYTES_LIMIT: usize = 1 << 30;
 
 /// What a run fetches.
+/// # Examples
+///
+/// ```
+/// use appxite_customers::Target;
+/// let ids: Vec<String> = (0..250).map(|i| format!("org-{i}")).collect();
+/// let Target::Ids(batches) = Target::batches(ids, 100) else { unreachable!() };
+/// assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
     /// `GET …/details/{orgId}`.
@@ -183,6 +217,23 @@ impl Target {
 }
 
 /// Where a run is, after [`PageRun::advance`].
+/// # Examples
+///
+/// ```
+/// use appxite_customers::{transport::Transport, Error, PageRun};
+///
+/// /// Counts a run's records page by page, without decoding them.
+/// async fn count<T: Transport>(mut run: PageRun<T>) -> Result<usize, Error> {
+///     let mut records = 0;
+///     while let Some(progress) = run.advance().await? {
+///         records += run.scanner().take_each().count();
+///         if progress.page_complete {
+///             println!("page {} (batch {}) complete", progress.page, progress.batch);
+///         }
+///     }
+///     Ok(records)
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
     /// The page the ready records belong to.
@@ -194,6 +245,26 @@ pub struct Progress {
 }
 
 /// One run over all pages. See the module docs.
+/// # Examples
+///
+/// [`Client`](crate::Client) makes runs over `fetch`; a run over another [`Transport`]
+/// (the host tests use a scripted one) is driven the same way:
+///
+/// ```
+/// use appxite_customers::{transport::Transport, Error, PageRun};
+///
+/// /// Counts a run's records page by page, without decoding them.
+/// async fn count<T: Transport>(mut run: PageRun<T>) -> Result<usize, Error> {
+///     let mut records = 0;
+///     while let Some(progress) = run.advance().await? {
+///         records += run.scanner().take_each().count();
+///         if progress.page_complete {
+///             println!("page {} (batch {}) complete", progress.page, progress.batch);
+///         }
+///     }
+///     Ok(records)
+/// }
+/// ```
 pub struct PageRun<T: Transport> {
     transport: T,
     config: Rc<ClientConfig>,

@@ -12,6 +12,22 @@ pub const DEFAULT_PAGE_SIZE: u32 = 10_000;
 
 /// Query parameters of "GET All Customers". Defaults are the article's: child organizations
 /// included, every other section left out, no status filter, the server's page size.
+/// # Examples
+///
+/// In JavaScript, these are options of `customers`, `customersByIds`, `customersPage` and `sync`:
+///
+/// ```js
+/// client.customers(orgId, { includeAddresses: true, customerStatus: "Active", pageSize: 1000 });
+/// ```
+///
+/// In Rust:
+///
+/// ```
+/// use appxite_customers::{CustomerQuery, CustomerStatus};
+/// let query = CustomerQuery { include_addresses: Some(true), customer_status: Some(CustomerStatus::Active), ..Default::default() };
+/// assert!(query.validate().is_ok());
+/// assert!(query.to_query_string(1).contains("includeAddresses=true"));
+/// ```
 #[derive(Tsify, Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerQuery {

@@ -8,6 +8,22 @@ use tsify::Tsify;
 use crate::error::Error;
 
 /// Retry settings (`retry` option). `retry: false` means `maxRetries: 0`.
+/// # Examples
+///
+/// In JavaScript:
+///
+/// ```js
+/// const client = new AppxiteClient({ referer, token, retry: { maxRetries: 5, maxRetryAfterMs: 120_000 } });
+/// ```
+///
+/// In Rust (a `RunOptions` holds the resolved [`RetryPolicy`]):
+///
+/// ```
+/// use appxite_customers::{RetryOptions, RetryPolicy};
+/// let options = RetryOptions { max_retries: Some(5), base_delay_ms: None, max_delay_ms: None, max_retry_after_ms: Some(120_000), budget: None };
+/// let policy = RetryPolicy::from_options(&options);
+/// assert_eq!((policy.max_retries, policy.base_delay_ms), (5, 200));
+/// ```
 #[derive(Tsify, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetryOptions {
@@ -35,6 +51,14 @@ pub struct RetryOptions {
 }
 
 /// The resolved retry policy.
+/// # Examples
+///
+/// ```
+/// use appxite_customers::{RetryPolicy, RunOptions};
+/// let options = RunOptions { retry: RetryPolicy { max_retries: 1, ..RetryPolicy::default() }, ..RunOptions::default() };
+/// assert!(options.retry.backoff_ms(0, 0.5) <= options.retry.max_delay_ms);
+/// assert_eq!(RetryPolicy::none().max_retries, 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Retries of one request.

@@ -15,6 +15,21 @@ use crate::sync::{SyncRun, SyncStats};
 use crate::transport::Transport;
 
 /// Every customer of a run, in order, exactly once; the stream ends after the first error.
+/// # Examples
+///
+/// ```
+/// use appxite_customers::{customer_stream, transport::Transport, Error, PageRun};
+/// use futures_util::StreamExt;
+///
+/// async fn names<T: Transport>(run: PageRun<T>) -> Result<Vec<String>, Error> {
+///     let mut customers = Box::pin(customer_stream(run));
+///     let mut names = vec![];
+///     while let Some(customer) = customers.next().await {
+///         names.extend(customer?.customer_name);
+///     }
+///     Ok(names)
+/// }
+/// ```
 pub fn customer_stream<T: Transport>(run: PageRun<T>) -> impl Stream<Item = Result<Customer, Error>> {
     struct State<T: Transport> {
         run: PageRun<T>,
@@ -58,6 +73,27 @@ type Step<T> = Pin<Box<dyn Future<Output = (SyncRun<T>, Result<bool, Error>)>>>;
 
 /// A sync as a `Stream` of [`CustomerChange`]s; once it has ended without an error,
 /// [`snapshot`](Self::snapshot) is the snapshot to store for the next sync.
+/// # Examples
+///
+/// `Client::sync` returns one:
+///
+/// ```
+/// use appxite_customers::{transport::Transport, ChangeStream, CustomerChange, Error};
+/// use futures_util::StreamExt;
+///
+/// /// Applies a sync's changes; the snapshot to store for the next sync.
+/// async fn apply<T: Transport + Clone + 'static>(changes: ChangeStream<T>) -> Result<Option<Vec<u8>>, Error> {
+///     let mut changes = Box::pin(changes);
+///     while let Some(change) = changes.next().await {
+///         match change? {
+///             CustomerChange::Added { customer, .. } | CustomerChange::Changed { customer, .. } => println!("upsert {}", customer.customer_id),
+///             CustomerChange::Removed { customer_id } => println!("delete {customer_id}"),
+///         }
+///     }
+///     println!("{:?}", changes.stats());
+///     Ok(changes.snapshot().map(<[u8]>::to_vec))
+/// }
+/// ```
 pub struct ChangeStream<T: Transport + Clone + 'static> {
     run: Option<SyncRun<T>>,
     step: Option<Step<T>>,

@@ -39,6 +39,15 @@ use crate::snapshot::{binding, key, Slot, Snapshot, SnapshotBuilder};
 use crate::transport::Transport;
 
 /// How many customers a sync found in each state.
+/// # Examples
+///
+/// In JavaScript, `stats` of a `SyncRun` (in Rust, `ChangeStream::stats`):
+///
+/// ```js
+/// const run = client.sync(orgId, { snapshot });
+/// for await (const change of run) apply(change);
+/// console.log(run.stats); // { added: 3, changed: 12, removed: 1, unchanged: 7286 }
+/// ```
 #[derive(Tsify, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncStats {
     /// New since the snapshot (every customer, without one).

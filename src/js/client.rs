@@ -21,6 +21,15 @@ const SYNC_KEYS: &[&str] = &["signal", "snapshot"];
 const DEFAULT_CONCURRENCY: usize = 4;
 
 /// A client of Appxite's "GET All Customers" endpoint. See `AppxiteClientOptions`.
+/// @example
+/// ```js
+/// import { AppxiteClient } from "appxite-customers";
+///
+/// const client = new AppxiteClient({ referer: "https://portal.example.com", token: () => getToken() });
+/// for await (const customer of client.customers(orgId, { includeTenants: true })) {
+///   console.log(customer.customerName);
+/// }
+/// ```
 #[wasm_bindgen]
 pub struct AppxiteClient {
     client: Client,

@@ -87,6 +87,13 @@ impl PagerSpec {
 
 /// What `client.sync()` returns: an `AsyncIterable<CustomerChange>` (one sync: iterating it
 /// again continues the same run), with `stats` as it goes and `snapshot` once it completed.
+/// @example
+/// ```js
+/// const run = client.sync(orgId, { snapshot: await loadSnapshot() });
+/// for await (const change of run) await apply(change); // added, changed, then removed
+/// await saveSnapshot(run.snapshot); // undefined unless the sync completed
+/// console.log(run.stats);
+/// ```
 #[wasm_bindgen(js_name = SyncRun)]
 pub struct JsSyncRun {
     run: Rc<Run>,
@@ -127,6 +134,13 @@ impl JsSyncRun {
 }
 
 /// The pager `customers()` and `customersByIds()` return: an `AsyncIterable<Customer>`.
+/// @example
+/// ```js
+/// const pager = client.customers(orgId);
+/// for await (const customer of pager) console.log(customer.customerId); // every page
+/// for await (const page of pager.byPage()) console.log(page.page, page.items.length);
+/// const first100 = await pager.toArray({ limit: 100 });
+/// ```
 #[wasm_bindgen]
 pub struct CustomerPager {
     spec: Rc<PagerSpec>,
@@ -190,6 +204,12 @@ impl CustomerPager {
 }
 
 /// Iterator over customers (what `for await` uses).
+/// @example
+/// ```js
+/// const it = client.customers(orgId)[Symbol.asyncIterator]();
+/// const { value: first, done } = await it.next();
+/// await it.return(); // stops: no further requests
+/// ```
 #[wasm_bindgen]
 pub struct CustomerIterator {
     run: Rc<Run>,
@@ -245,6 +265,13 @@ impl CustomerIterator {
 }
 
 /// Iterator over pages (`byPage()`).
+/// @example
+/// ```js
+/// for await (const page of client.customers(orgId, { pageSize: 1000 }).byPage()) {
+///   await save(page.items);
+///   checkpoint(page.continuationToken); // resume later with { continuationToken }
+/// }
+/// ```
 #[wasm_bindgen]
 pub struct PageIterator {
     run: Rc<Run>,

@@ -5,15 +5,40 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Every `code` an `AppxiteError` can have. */
+/**
+ * Every `code` an `AppxiteError` can have.
+ *
+ * @example
+ * ```js
+ * switch (err.code) {
+ *   case "UNAUTHORIZED": return reauthenticate();
+ *   case "RATE_LIMITED": return retryLater(err.retryAfterMs);
+ *   default: throw err;
+ * }
+ * ```
+ */
 export type AppxiteErrorCode =
   | "INVALID_ARGUMENT" | "MISSING_REFERER" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND"
   | "MIXED_PLATFORM" | "BAD_REQUEST" | "RATE_LIMITED" | "HTTP" | "NETWORK" | "DECODE"
   | "TIMEOUT" | "ABORTED" | "PAGINATION" | "REDIRECT";
 
-/** What every promise of this package rejects with (a real `Error`). */
+/**
+ * What every promise of this package rejects with (a real `Error`).
+ *
+ * @example
+ * ```js
+ * try {
+ *   await client.customers(orgId).toArray();
+ * } catch (err) {
+ *   if (err.name !== "AppxiteError") throw err;
+ *   console.error(err.code, err.status, err.message); // e.g. NOT_FOUND 404 …
+ * }
+ * ```
+ */
 export interface AppxiteError extends Error {
+  /** Always `"AppxiteError"`. */
   name: "AppxiteError";
+  /** What went wrong, stable across versions: switch on it rather than on `message`. */
   code: AppxiteErrorCode;
   /** The HTTP status, for errors that came with a response. */
   status?: number;
@@ -25,7 +50,15 @@ export interface AppxiteError extends Error {
   cause?: unknown;
 }
 
-/** Retries, timeouts and batching; on the client (defaults) or per call. */
+/**
+ * Retries, timeouts and batching; on the client (defaults) or per call.
+ *
+ * @example
+ * ```js
+ * const client = new AppxiteClient({ referer, token, timeoutMs: 30_000 }); // defaults for every call
+ * await client.customers(orgId, { deadlineMs: 120_000, retry: false }).toArray(); // this call only
+ * ```
+ */
 export interface RunSettings {
   /** `false` turns retries off. Default `{ maxRetries: 3 }`. */
   retry?: false | RetryOptions;
@@ -45,6 +78,19 @@ export interface RunSettings {
   maxPages?: number;
 }
 
+/**
+ * Options of `new AppxiteClient(options)`.
+ *
+ * @example
+ * ```js
+ * const client = new AppxiteClient({
+ *   baseUrl: "https://api.appxite.com",
+ *   referer: "https://portal.example.com", // required where there is no page (Workers, Node)
+ *   token: async (refresh) => (refresh ? refreshToken() : cachedToken()),
+ *   onEvent: (e) => console.debug(e),
+ * });
+ * ```
+ */
 export interface AppxiteClientOptions extends RunSettings {
   /** Default "https://api.appxite.com". Plain http only for localhost. */
   baseUrl?: string;
@@ -68,7 +114,15 @@ export interface AppxiteClientOptions extends RunSettings {
   onEvent?: (event: AppxiteEvent) => void;
 }
 
-/** Options of `customers`, `customersByIds` and `customersPage`. */
+/**
+ * Options of `customers`, `customersByIds` and `customersPage`.
+ *
+ * @example
+ * ```js
+ * const controller = new AbortController();
+ * const pager = client.customersByIds(ids, { includeContacts: true, concurrency: 8, signal: controller.signal });
+ * ```
+ */
 export interface CustomersOptions extends CustomerQuery, RunSettings {
   /** Aborts the run: the request in flight, any retry wait and the body stream. */
   signal?: AbortSignal;
@@ -85,7 +139,14 @@ export interface CustomersOptions extends CustomerQuery, RunSettings {
   continuationToken?: string;
 }
 
-/** Options of `sync`. */
+/**
+ * Options of `sync`.
+ *
+ * @example
+ * ```js
+ * const run = client.sync(orgId, { includeTenants: true, snapshot: await kv.get("snapshot", "arrayBuffer").then((b) => b && new Uint8Array(b)) });
+ * ```
+ */
 export interface SyncOptions extends Omit<CustomerQuery, "page">, RunSettings {
   /** The `snapshot` of this organization's and query's last completed sync. Without it, every customer is `added`. */
   snapshot?: Uint8Array;
@@ -93,12 +154,20 @@ export interface SyncOptions extends Omit<CustomerQuery, "page">, RunSettings {
   signal?: AbortSignal;
 }
 
-/** One page of customers. */
+/**
+ * One page of customers.
+ *
+ * @example
+ * ```js
+ * const { items } = await client.customersPage(orgId, { page: 3, pageSize: 500 });
+ * ```
+ */
 export interface CustomerPage {
   /** 1-based page number. */
   page: number;
   /** The page size that was asked for (10000 when not given). */
   pageSize: number;
+  /** The page's customers, in the order the server sent them. */
   items: Customer[];
   /**
    * `customers(orgId)` only: pass it as `continuationToken` to resume after this page — in

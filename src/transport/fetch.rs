@@ -5,7 +5,7 @@
 //! chunk by chunk (default and BYOB readers) and the run's abort listener.
 //!
 //! Cancellation follows reqwest's abort guard: every attempt owns an `AbortController` in an
-//! [`AttemptGuard`] that the `send` future and then the body keep alive; dropping it (end of
+//! `AttemptGuard` that the `send` future and then the body keep alive; dropping it (end of
 //! body, a lost race in the pager, `break` in the caller's loop) aborts the request. The
 //! pager races every wait against [`Transport::cancelled`], which one listener per run on
 //! the caller's signal wakes ([`RunSignal`]).
@@ -47,6 +47,14 @@ thread_local! {
 }
 
 /// Where the bearer token comes from.
+/// # Examples
+///
+/// ```ignore
+/// use appxite_customers::TokenSource;
+/// let fixed: TokenSource = "eyJ…".into();
+/// // A JS function `(refresh) => string | Promise<string>`, e.g. passed in from JavaScript:
+/// let refreshed = TokenSource::Function(get_token);
+/// ```
 #[derive(Clone, Default)]
 pub enum TokenSource {
     /// No Authorization header.
