@@ -35,6 +35,12 @@ sed -i -e 's/options: CustomersOptions)/options?: CustomersOptions)/' \
 # The package never exposes init, so they are cut from the .d.ts.
 grep -q '^export type InitInput = ' "$DTS" || { echo "build-pkg: wasm-bindgen's init declarations not found in $DTS" >&2; exit 1; }
 sed -i '/^export type InitInput = /,$d' "$DTS"
+# wasm-bindgen's __wbg_reset_state (the glue's, to start over after a trap) is not the
+# package's: no entry exports it, but `export type *` in index.d.ts would name it.
+sed -i '/^export function __wbg_reset_state(): void;$/d' "$DTS"
+# tsify leaves the fields of `Customer`, `AppxiteEvent` and `CustomerChange` without their
+# Rust docs (one-line type literals): put them back, and document wasm-bindgen's `free()`.
+node scripts/dts-docs.mjs "$DTS"
 # The glue's async init defaults to `new URL("appxite_customers_bg.wasm", import.meta.url)`.
 # No entry uses that default (the wasm is embedded, or imported as a module in workerd), but
 # webpack, Vite and Parcel see the URL and emit the .wasm as an asset nobody loads: cut it.
