@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make demo` and `make test`. Both install what they
 # need (scripts/setup.sh) and are quick on a rerun.
-.PHONY: demo test pkg mock setup setup-browser bench clean
+.PHONY: demo test pkg mock setup setup-browser bench docs clean
 
 DEMO_PORT ?= 8080
 DEMO_WWW_PORT ?= 8081
@@ -28,6 +28,10 @@ demo: pkg mock
 ## Install what the tests need and run every test.
 test: setup-browser pkg mock
 	@scripts/test.sh
+
+## The API reference (not hosted): build/docs/js/ (the npm package) and build/docs/rust/ (the crate).
+docs: pkg
+	@scripts/docs.sh
 
 ## Side-by-side benchmark; writes BENCHMARKS.md.
 bench: setup-browser pkg mock

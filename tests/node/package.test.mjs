@@ -47,3 +47,9 @@ test("this suite runs on the Node scripts/test.sh announced, and `node` on PATH 
   assert.equal(process.version, process.env.APPXITE_EXPECT_NODE);
   assert.equal(execFileSync("node", ["--version"], { encoding: "utf8" }).trim(), process.version);
 });
+
+test("require() loads the package synchronously on this Node (require of an ES module)", () => {
+  const script = 'const { AppxiteClient } = require("appxite-customers"); console.log(typeof AppxiteClient, typeof new AppxiteClient({ referer: "https://x.example" }).customers);';
+  const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", cwd: new URL("../../", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+  assert.equal(out.trim(), "function function");
+});
