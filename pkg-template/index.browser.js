@@ -6,14 +6,17 @@
 import * as glue from "./appxite_customers.js";
 import { wasmGzipBase64 } from "./wasm-inline.js";
 import { installFastIterator } from "./fast-iterator.js";
+import { installGuard } from "./guard.js";
 
 const gzipped = Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
 const bytes = await new Response(new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
 glue.initSync({ module: await WebAssembly.compile(bytes) });
+// The client that survives a broken instance (guard.js), then the JS fast path.
+const Client = installGuard(glue);
 installFastIterator(glue);
 
 // Local bindings (not `export … from`): a bundler may then never skip this module's init.
-export const AppxiteClient = glue.AppxiteClient;
+export const AppxiteClient = Client;
 export const CustomerPager = glue.CustomerPager;
 export const CustomerIterator = glue.CustomerIterator;
 export const PageIterator = glue.PageIterator;

@@ -9,11 +9,14 @@ import { Buffer } from "node:buffer";
 import * as glue from "./appxite_customers.js";
 import { wasmBase64 } from "./wasm-base64.js";
 import { installFastIterator } from "./fast-iterator.js";
+import { installGuard } from "./guard.js";
 
 glue.initSync({ module: new WebAssembly.Module(Buffer.from(wasmBase64, "base64")) });
+// The client that survives a broken instance (guard.js), then the JS fast path.
+const Client = installGuard(glue);
 installFastIterator(glue);
 
-export const AppxiteClient = glue.AppxiteClient;
+export const AppxiteClient = Client;
 export const CustomerPager = glue.CustomerPager;
 export const CustomerIterator = glue.CustomerIterator;
 export const PageIterator = glue.PageIterator;

@@ -7,7 +7,9 @@ WASM=target/wasm32-unknown-unknown/wasm-release/appxite_customers.wasm
 
 cargo build --quiet --target wasm32-unknown-unknown --profile wasm-release -p appxite-customers
 rm -rf pkg.tmp && mkdir pkg.tmp
-wasm-bindgen --target web --out-dir pkg.tmp --out-name appxite_customers "$WASM"
+# --experimental-reset-state-function: the glue can replace a broken instance with a fresh one
+# from the same compiled module (see pkg-template/guard.js).
+wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg.tmp --out-name appxite_customers "$WASM"
 # -ocimfs=0: binaryen inlines no function just because it has one caller. By default it folds
 # the scanner, de-duplication and request code into the pager's async state machine (19 KB of
 # wasm in one function), which V8 then recompiles with TurboFan once it is hot — measured in a
@@ -48,6 +50,19 @@ GLUE=pkg.tmp/appxite_customers.js
 grep -q "module_or_path = new URL('appxite_customers_bg.wasm', import.meta.url);" "$GLUE" \
   || { echo "build-pkg: the glue's default wasm URL not found in $GLUE" >&2; exit 1; }
 sed -i "s|module_or_path = new URL('appxite_customers_bg.wasm', import.meta.url);|throw new Error('appxite-customers: init needs the module');|" "$GLUE"
+# Every call into the wasm goes through guard.js's wrapper, which notices a broken instance
+# (the glue sets `wasm` in two places: the first init and the reset).
+for pattern in 'wasm = instance.exports;' 'wasm = wasmInstance.exports;'; do
+  [ "$(grep -c "$pattern" "$GLUE")" = 1 ] || { echo "build-pkg: '$pattern' not found once in $GLUE" >&2; exit 1; }
+done
+sed -i -e 's|wasm = instance.exports;|wasm = guardExports(instance.exports);|' \
+  -e 's|wasm = wasmInstance.exports;|wasm = guardExports(wasmInstance.exports);|' "$GLUE"
+sed -i '1i import { guardExports } from "./guard.js";' "$GLUE"
+# A callback of a replaced instance (a fetch or timer of a run that already failed with
+# INTERNAL) does nothing: thrown, it would be an unhandled rejection — fatal in Node.
+grep -q "throw new Error('Cannot invoke closure from previous WASM instance');" "$GLUE" \
+  || { echo "build-pkg: the glue's stale-closure check not found in $GLUE" >&2; exit 1; }
+sed -i "s|throw new Error('Cannot invoke closure from previous WASM instance');|return;|" "$GLUE"
 # The glue is ~30 KB of readable JS: minify it (the .d.ts documents the API).
 node_modules/.bin/terser pkg.tmp/appxite_customers.js --module --compress --mangle \
   -o pkg.tmp/appxite_customers.min.js && mv pkg.tmp/appxite_customers.min.js pkg.tmp/appxite_customers.js

@@ -55,10 +55,31 @@ pub enum Error {
     Redirect { status: Option<u16>, message: String },
 }
 
+/// Every `code` an error of this SDK can have, in one place: each variant's [`Error::code`],
+/// and `INTERNAL`, which the npm package's guard (`pkg-template/guard.js`) gives when the wasm
+/// instance broke (a trap: a bug) and was replaced. A test checks that the TypeScript union,
+/// the README's table and the demo's messages list exactly these.
+pub const CODES: &[&str] = &[
+    "INVALID_ARGUMENT",
+    "MISSING_REFERER",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "MIXED_PLATFORM",
+    "BAD_REQUEST",
+    "RATE_LIMITED",
+    "HTTP",
+    "NETWORK",
+    "DECODE",
+    "TIMEOUT",
+    "ABORTED",
+    "PAGINATION",
+    "REDIRECT",
+    "INTERNAL",
+];
+
 impl Error {
-    /// The stable code: `INVALID_ARGUMENT`, `MISSING_REFERER`, `UNAUTHORIZED`, `FORBIDDEN`,
-    /// `NOT_FOUND`, `MIXED_PLATFORM`, `BAD_REQUEST`, `RATE_LIMITED`, `HTTP`, `NETWORK`,
-    /// `DECODE`, `TIMEOUT`, `ABORTED`, `PAGINATION`, `REDIRECT`.
+    /// The stable code: one of [`CODES`].
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
@@ -229,6 +250,48 @@ mod tests {
         assert_eq!(c(404, ""), "NOT_FOUND");
         assert_eq!(c(429, ""), "RATE_LIMITED");
         assert_eq!(c(502, ""), "HTTP");
+    }
+
+    #[test]
+    fn every_list_of_error_codes_is_this_one() {
+        let one_of_each = [
+            Error::InvalidArgument(String::new()),
+            Error::MissingReferer,
+            Error::Unauthorized { status: 401, message: String::new() },
+            Error::Forbidden { status: 403, message: String::new() },
+            Error::NotFound { status: 404, message: String::new() },
+            Error::MixedPlatform { status: 400, message: String::new(), batch: None },
+            Error::BadRequest { status: 400, message: String::new() },
+            Error::RateLimited { status: 429, message: String::new(), retry_after_ms: None },
+            Error::Http { status: 500, message: String::new() },
+            Error::Network(String::new()),
+            Error::Decode(String::new()),
+            Error::Timeout(String::new()),
+            Error::Aborted(String::new()),
+            Error::Pagination(String::new()),
+            Error::Redirect { status: None, message: String::new() },
+        ];
+        let mut rust: Vec<&str> = one_of_each.iter().map(Error::code).collect();
+        rust.push("INTERNAL"); // made by the package's guard.js, not by a variant
+        assert_eq!(rust, CODES);
+        let quoted_in = |text: &str, open: &str, close: &str| -> Vec<String> {
+            CODES.iter().filter(|c| text.contains(&format!("{open}{c}{close}"))).map(|c| c.to_string()).collect()
+        };
+        let all: Vec<String> = CODES.iter().map(|c| c.to_string()).collect();
+        let ts = include_str!("js/types.rs");
+        let union = &ts[ts.find("export type AppxiteErrorCode").unwrap()..];
+        let union = &union[..union.find(';').unwrap()];
+        assert_eq!(quoted_in(union, "\"", "\""), all, "the TypeScript union");
+        assert_eq!(union.matches('|').count(), CODES.len(), "the TypeScript union has no other member");
+        let readme = include_str!("../README.md");
+        let table = &readme[readme.find("| code | when |").unwrap()..];
+        let table = &table[..table.find("\n\n").unwrap()];
+        assert_eq!(quoted_in(table, "| `", "` |"), all, "the README's table");
+        assert_eq!(table.lines().count(), CODES.len() + 2, "the README's table has no other row");
+        let demo = include_str!("../www/app.js");
+        let friendly = &demo[demo.find("const FRIENDLY = {").unwrap()..];
+        let friendly = &friendly[..friendly.find("};").unwrap()];
+        assert_eq!(quoted_in(friendly, "  ", ": "), all, "the demo's messages");
     }
 
     #[test]

@@ -207,7 +207,9 @@ fn skip_to_close(text: &[u8], mut i: usize) -> Option<usize> {
 /// Whether the JSON string contents `raw` (escapes not decoded) have a `\u` escape of a
 /// UTF-16 surrogate that is not half of a pair.
 pub(crate) fn has_lone_surrogate(raw: &[u8]) -> bool {
-    let unit = |at: usize| raw.get(at..at + 4).and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+    let unit = |at: usize| -> Option<u32> {
+        raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| Some(n << 4 | (d as char).to_digit(16)?))
+    };
     let mut i = 0;
     while i + 1 < raw.len() {
         if raw[i] != b'\\' {

@@ -211,7 +211,7 @@ impl Snapshot {
             let (uuids, others): (Vec<_>, Vec<_>) = std::mem::take(&mut snapshot.others).into_iter().partition(|(id, _)| parse_uuid(id).is_some());
             snapshot.others = others;
             snapshot.uuids.extend(uuids.into_iter().filter_map(|(id, fp)| Some((parse_uuid(&id)?, fp))));
-            snapshot.uuids.sort_unstable_by_key(|e| e.0);
+            heap_sort(&mut snapshot.uuids, |a, b| a.0 < b.0);
             snapshot.uuids.dedup_by_key(|e| e.0);
         }
         Ok(snapshot)

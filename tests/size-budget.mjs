@@ -24,8 +24,8 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 export const BUDGET_GZIP = 78 * 1024;
 // Imported by the consumers test for the same budget; run directly, it checks pkg/.
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // Everything a browser loads: the embedded wasm, the glue, the entry and the for-await fast path.
-  const files = ["wasm-inline.js", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
+  // Everything a browser loads: the embedded wasm, the glue, the entry, the for-await fast path and the guard.
+  const files = ["wasm-inline.js", "appxite_customers.js", "index.browser.js", "fast-iterator.js", "guard.js"];
   let gz = 0;
   let br = 0;
   for (const f of files) {

@@ -24,6 +24,9 @@ const FRIENDLY = {
   MISSING_REFERER: "No X-Referer could be determined.",
   HTTP: "The API answered with an error.",
   ABORTED: "Cancelled.",
+  PAGINATION: "The API does not page as asked (it sent a page again).",
+  REDIRECT: "The API answered with a redirect: check the base URL.",
+  INTERNAL: "Something broke inside the SDK; it has recovered, so try again.",
 };
 
 let customers = [];

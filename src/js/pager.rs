@@ -30,9 +30,9 @@ use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
 /// One step of an iteration as a boxed future: every async method goes through the same
 /// `to_promise`, so the promise glue is compiled once rather than once per method (size).
-type JsStep = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
+pub(super) type JsStep = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>;
 
-fn to_promise(step: JsStep) -> Promise {
+pub(super) fn to_promise(step: JsStep) -> Promise {
     future_to_promise(step)
 }
 

@@ -20,7 +20,7 @@ const TS_TYPES: &'static str = r#"
 export type AppxiteErrorCode =
   | "INVALID_ARGUMENT" | "MISSING_REFERER" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND"
   | "MIXED_PLATFORM" | "BAD_REQUEST" | "RATE_LIMITED" | "HTTP" | "NETWORK" | "DECODE"
-  | "TIMEOUT" | "ABORTED" | "PAGINATION" | "REDIRECT";
+  | "TIMEOUT" | "ABORTED" | "PAGINATION" | "REDIRECT" | "INTERNAL";
 
 /**
  * What every promise of this package rejects with (a real `Error`).
