@@ -5,11 +5,41 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Miniflare } from "miniflare";
-import { packageModules } from "./miniflare.mjs";
 
 const EXAMPLE = new URL("../../examples/sync-worker/", import.meta.url);
 export const ADMIN = "test-admin-token";
 export const SECTIONS = "includeAddresses=true&includeContacts=true&includeCustomProperties=true&includeTenants=true&includeIndustries=true";
+
+const PKG = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../../pkg/", import.meta.url);
+
+/**
+ * The built package as modules under `dir`, importable as "appxite-customers": its workerd entry
+ * and every file that imports, followed from the entry (so a new module in the package needs no
+ * change here).
+ */
+export function packageModules(dir) {
+  const manifest = JSON.parse(readFileSync(new URL("package.json", PKG), "utf8"));
+  const entry = manifest.exports["."].workerd;
+  if (!entry) throw new Error("pkg/package.json has no workerd export");
+  const out = [];
+  const seen = new Set();
+  const add = (file, path) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (file.endsWith(".wasm")) {
+      out.push({ type: "CompiledWasm", path: `${dir}${path}`, contents: readFileSync(new URL(file, PKG)) });
+      return;
+    }
+    const text = readFileSync(new URL(file, PKG), "utf8");
+    out.push({ type: "ESModule", path: `${dir}${path}`, contents: text });
+    for (const x of text.matchAll(/(?:import|export)\s[^"';]*?from\s*["'](\.\/[^"']+)["']|import\s*["'](\.\/[^"']+)["']/g)) {
+      const name = (x[1] ?? x[2]).slice(2);
+      add(name, name);
+    }
+  };
+  add(entry.replace(/^\.\//, ""), "appxite-customers");
+  return out;
+}
 
 /** The example's modules as wrangler would bundle them, the limits wrapper as the entry point. */
 export function exampleModules() {
@@ -83,8 +113,9 @@ export function mirrorClient(mf, mock) {
      * is in progress (a killed start, a failed run), it asks for one; while a run is in
      * progress it asks too now and then — a no-op that re-arms a lost alarm.
      */
-    async complete(org, afterRun = 0, { triggerEvery = 40 } = {}) {
+    async complete(org, afterRun = 0, { triggerEvery = 40, maxPolls = 30_000 } = {}) {
       for (let i = 0; ; i++) {
+        if (i === maxPolls) throw new Error(`${org}: no complete run after ${afterRun}: ${JSON.stringify(await m.state(org))} ${JSON.stringify(await m.control("paused"))}`);
         const s = await m.state(org);
         if (s && s.phase === "idle" && (s.last_complete_run ?? 0) > afterRun) return s;
         if (!s || s.phase === "idle" || i % triggerEvery === triggerEvery - 1) await m.trigger(org);

@@ -1,25 +1,6 @@
 // D1 helpers: the schema, applied once per isolate, and fencing.
 import SCHEMA from "../schema.sql";
-
-/** schema.sql as statements (a trigger's body holds `;`, so it ends at its `END;`). */
-export function schemaStatements(text = SCHEMA) {
-  const out = [];
-  let current = [];
-  let inTrigger = false;
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/--.*$/, "").trimEnd();
-    if (line.trim() === "") continue;
-    if (current.length === 0 && /^\s*CREATE\s+TRIGGER/i.test(line)) inTrigger = true;
-    current.push(line);
-    const ends = inTrigger ? /^\s*END;\s*$/i.test(line) : line.endsWith(";");
-    if (ends) {
-      out.push(current.join("\n").replace(/;\s*$/, ""));
-      current = [];
-      inTrigger = false;
-    }
-  }
-  return out;
-}
+import { schemaStatements } from "./schema.js";
 
 let ready = null;
 
@@ -30,7 +11,7 @@ let ready = null;
 export function ensureSchema(db) {
   ready ??= (async () => {
     const have = await db.prepare("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'mirror_orgs'").first();
-    if (!have) await db.batch(schemaStatements().map((s) => db.prepare(s)));
+    if (!have) await db.batch(schemaStatements(SCHEMA).map((s) => db.prepare(s)));
   })().catch((e) => {
     ready = null;
     throw e;
