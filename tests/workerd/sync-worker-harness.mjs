@@ -167,8 +167,8 @@ export async function mirrored(m, org) {
 }
 
 /** D1 holds exactly the API's customers of `org`, each record deep-equal to the emulator's. */
-export async function assertMirrorEqualsApi(m, org, label, options) {
-  const [want, got] = await Promise.all([truth(m.mock, org, options), mirrored(m, org)]);
+export async function assertMirrorEqualsApi(m, org, label, options = {}) {
+  const [want, got] = await Promise.all([truth(options.api ?? m.mock, org, options), mirrored(m, org)]);
   const missing = [...want.keys()].filter((id) => !got.has(id));
   const stale = [...got.keys()].filter((id) => !want.has(id));
   assert.deepEqual({ missing: missing.slice(0, 5), stale: stale.slice(0, 5), counts: [missing.length, stale.length] }, { missing: [], stale: [], counts: [0, 0] }, `${label}: the same customers (${got.size} mirrored, ${want.size} in the API)`);
