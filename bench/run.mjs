@@ -283,7 +283,7 @@ try {
   const startWorkerd = spread(wStarts, 1);
 
   const size = (f) => readFileSync(new URL(`../pkg/${f}`, import.meta.url));
-  const files = ["wasm-inline.js", "appxite_customers.js", "index.browser.js", "fast-iterator.js"];
+  const files = ["wasm-inline.js", "appxite_customers.js", "index.browser.js", "fast-iterator.js", "guard.js"];
   const gz = files.reduce((a, f) => a + gzipSync(size(f), { level: 9 }).length, 0);
   const br = files.reduce((a, f) => a + brotliCompressSync(size(f), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length, 0);
 
@@ -295,7 +295,7 @@ try {
   const chromium = execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim();
   const extra = [
     `- Emulator serving rate (bytes only, no parsing): ${serveMBs.toFixed(0)} MB/s, ${Math.round(total / (rawWall / 1000)).toLocaleString("en")} customers/s — it is not the bottleneck.`,
-    `- Package size (what a browser loads: the embedded wasm, JS glue, browser entry, fast-iterator.js): ${(gz / 1024).toFixed(1)} KB gzip -9, ${(br / 1024).toFixed(1)} KB brotli.`,
+    `- Package size (what a browser loads: the embedded wasm, JS glue, browser entry, fast-iterator.js, guard.js): ${(gz / 1024).toFixed(1)} KB gzip -9, ${(br / 1024).toFixed(1)} KB brotli.`,
     `- Start-up, import + construct a client (ms): Node ${startNode.text}; workerd ${startWorkerd.text} (timed inside the isolate around a dynamic import; workerd compiles the .wasm when the Worker starts).`,
   ].join("\n");
   const node = (label) => rows.find((r) => r.runtime.startsWith("Node v") && r.method === label);

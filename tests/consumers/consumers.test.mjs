@@ -302,8 +302,8 @@ test("the package: publint clean, arethetypeswrong clean (ESM only)", () => {
 test("the tarball holds what the entries need, and nothing of the build", () => {
   const list = run("tar", ["-tzf", tarball], ROOT).trim().split("\n").map((f) => f.replace(/^package\//, "")).sort();
   assert.deepEqual(list, [
-    "README.md", "appxite_customers.d.ts", "appxite_customers.js", "appxite_customers_bg.wasm", "fast-iterator.js",
-    "index.browser.js", "index.d.ts", "index.node.js", "index.workerd.js", "package.json", "wasm-base64.js", "wasm-inline.js",
+    "CHANGELOG.md", "README.md", "appxite_customers.d.ts", "appxite_customers.js", "appxite_customers_bg.wasm", "fast-iterator.js",
+    "guard.js", "index.browser.js", "index.d.ts", "index.node.js", "index.workerd.js", "package.json", "wasm-base64.js", "wasm-inline.js",
   ]);
   assert.ok(existsSync(tarball));
 });

@@ -10,7 +10,7 @@ const PKG = new URL("../../pkg/", import.meta.url);
 test("npm pack includes the wasm, the glue, the entries, the types and the README", () => {
   const [info] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", PKG.pathname], { encoding: "utf8" }));
   const files = info.files.map((f) => f.path).sort();
-  for (const f of ["appxite_customers_bg.wasm", "appxite_customers.js", "appxite_customers.d.ts", "index.d.ts", "index.browser.js", "index.node.js", "index.workerd.js", "fast-iterator.js", "README.md", "CHANGELOG.md", "package.json"]) {
+  for (const f of ["appxite_customers_bg.wasm", "appxite_customers.js", "appxite_customers.d.ts", "index.d.ts", "index.browser.js", "index.node.js", "index.workerd.js", "fast-iterator.js", "guard.js", "README.md", "CHANGELOG.md", "package.json"]) {
     assert.ok(files.includes(f), `${f} missing from the tarball: ${files}`);
   }
   assert.equal(info.name, "appxite-customers");

@@ -6,6 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { AppxiteClient } from "appxite-customers";
 import { startMock, truthIds, rejection } from "./mock.mjs";
+import { trapScenario, checkTrap } from "../shared/trap-scenario.js";
 
 const mock = await startMock(["--customers", "3000"]);
 const slow = await startMock(["--customers", "3000", "--latency-ms", "1500"]);
@@ -90,6 +91,11 @@ test("a trap inside the wasm is INTERNAL — at once, or inside a pending promis
   // And the next call works, on the same client and on a new one.
   assert.equal((await c.customers(reseller.id).toArray()).length, reseller.customerCount);
   assert.equal((await client().customers(reseller.id).toArray()).length, reseller.customerCount);
+});
+
+test("the shared trap scenario (as in Chromium and workerd)", { timeout: 30_000 }, async () => {
+  const result = await trapScenario(AppxiteClient, { url: mock.url, slowUrl: slow.url, referer: REFERER, org: reseller.id });
+  checkTrap(assert, "node", result, reseller.customerCount);
 });
 
 test("one sync iterated by next(), two for-await loops and break: each change exactly once, and a snapshot only then", async () => {

@@ -17,6 +17,7 @@ export function packageModules(dir = "") {
     { type: "ESModule", path: `${dir}appxite-customers`, contents: read(entry) },
     { type: "ESModule", path: `${dir}appxite_customers.js`, contents: read("appxite_customers.js") },
     { type: "ESModule", path: `${dir}fast-iterator.js`, contents: read("fast-iterator.js") },
+    { type: "ESModule", path: `${dir}guard.js`, contents: read("guard.js") },
     { type: "CompiledWasm", path: `${dir}appxite_customers_bg.wasm`, contents: read("appxite_customers_bg.wasm") },
   ];
 }
