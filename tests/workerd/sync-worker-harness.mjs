@@ -96,7 +96,7 @@ export function mirrorClient(mf, mock) {
     get: (path) => call("GET", path),
     control: async (path, body) => (await call(body === undefined ? "GET" : "POST", `/__test/${path}`, body)).body,
     trigger: (org) => call("POST", org ? `/runs?org=${org}` : "/runs", undefined, { authorization: `Bearer ${ADMIN}` }),
-    scheduled: async () => (await mf.getWorker()).scheduled({ cron: "*/15 * * * *" }),
+    scheduled: async (cron = "*/15 * * * *") => (await mf.getWorker()).scheduled({ cron }),
     db: () => mf.getD1Database("DB"),
     /** The org's row of mirror_runs, read from D1 directly (not an invocation). */
     async state(org) {
