@@ -269,7 +269,7 @@ test("Cloudflare Workers: wrangler's bundle, run in workerd", async () => {
   }
 });
 
-test("examples/sync-worker as wrangler deploys it: bundled, run in workerd with D1, one scheduled sync", async () => {
+test("examples/sync-worker as wrangler deploys it: bundled, run in workerd with D1, its Durable Object and queue, one cron, D1 = the API", async () => {
   const dir = prepare("sync-worker", {}, join(ROOT, "examples/sync-worker"));
   run(join(dir, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], dir);
   const { Miniflare } = await import(join(dir, "node_modules/miniflare/dist/src/index.js"));
@@ -279,13 +279,21 @@ test("examples/sync-worker as wrangler deploys it: bundled, run in workerd with 
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }, { type: "Text", include: ["**/*.sql"] }],
     compatibilityDate: "2025-09-01",
     d1Databases: { DB: "consumer-sync-worker" },
-    bindings: { APPXITE_BASE_URL: mock.url, APPXITE_REFERER: "https://portal.example", APPXITE_TOKEN: "dev-token", APPXITE_ORG_ID: org },
+    durableObjects: { ORG_MIRROR: { className: "OrgMirror", useSQLite: true } },
+    queueProducers: { RUNS: "appxite-mirror-runs" },
+    queueConsumers: { "appxite-mirror-runs": { maxBatchTimeout: 0 } },
+    bindings: { APPXITE_BASE_URL: mock.url, APPXITE_REFERER: "https://portal.example", APPXITE_TOKEN: "dev-token", APPXITE_ORG_IDS: org, STEP_PAUSE_MS: "0" },
   });
   try {
     const outcome = await (await mf.getWorker()).scheduled({ cron: "*/15 * * * *" });
     assert.equal(outcome.outcome, "ok", JSON.stringify(outcome));
-    const res = await mf.dispatchFetch("http://worker/customers?limit=1000");
-    const { customers } = await res.json();
+    // The cron only asks the organization's Durable Object; the run goes on in its alarms.
+    for (;;) {
+      const { orgs } = await (await mf.dispatchFetch("http://worker/status")).json();
+      if (orgs[0].lastComplete !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { customers } = await (await mf.dispatchFetch("http://worker/customers?limit=1000")).json();
     assert.deepEqual(customers.map((c) => c.id).sort(), [...truth].sort());
   } finally {
     await mf.dispose();
