@@ -6,6 +6,7 @@
 //   node bench/mirror.mjs                        every distributor of 25,000 customers, one after the other
 //   node bench/mirror.mjs --customers 100000     the first distributor (~25,000 customers)
 //   node bench/mirror.mjs --customers 1000000    the first distributor (~251,000; the emulator needs ~2.7 GB)
+//   … --page-size 100 --pages-per-step 1         smaller steps (what a Free-plan invocation could take)
 //
 // CPU per invocation is the workerd process's CPU (/proc) between the wrapper's marks at the
 // start and end of each invocation, organizations run one at a time so that invocations do not
@@ -23,6 +24,9 @@ const arg = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 const CUSTOMERS = Number(arg("--customers", "25000"));
+// The example's defaults unless given (e.g. --page-size 100 --pages-per-step 1: a Free-plan step).
+const PAGE_SIZE = arg("--page-size", "1000");
+const PAGES_PER_STEP = arg("--pages-per-step", "10");
 const log = (...a) => console.error(...a);
 const median = (xs) => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 
@@ -49,7 +53,7 @@ const server = createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 
-const m = await startMirror({ mock, orgs: orgs.map((o) => o.id), vars: { STEP_PAUSE_MS: "0" } });
+const m = await startMirror({ mock, orgs: orgs.map((o) => o.id), vars: { STEP_PAUSE_MS: "0", PAGE_SIZE, PAGES_PER_STEP } });
 pid = childPid("workerd");
 await m.control("harness", { url: `http://127.0.0.1:${server.address().port}` });
 
@@ -118,7 +122,7 @@ await mock.stop();
 server.close();
 
 const f = (x, d = 0) => x.toFixed(d);
-console.log(`\n### sync-worker mirror: ${size.toLocaleString("en")} customers (${orgs.length} distributor${orgs.length > 1 ? "s, one after the other" : ""}, emulator --customers ${CUSTOMERS})\n`);
+console.log(`\n### sync-worker mirror: ${size.toLocaleString("en")} customers (${orgs.length} distributor${orgs.length > 1 ? "s, one after the other" : ""}, emulator --customers ${CUSTOMERS}; ${PAGE_SIZE} customers per page, ${PAGES_PER_STEP} pages per step)\n`);
 console.log("| run | wall | invocations (alarm steps) | workerd CPU per step, median / max | workerd CPU, all | D1 queries per invocation, max | subrequests per invocation, max | largest bound value | workerd peak RSS |");
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
