@@ -3,7 +3,7 @@
 // BENCH_REPS (default 7) interleaved repetitions, with the min–max beside it; targets are
 // judged on medians. Prints the tables and writes BENCHMARKS.md.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import os from "node:os";
 import { Miniflare } from "miniflare";
@@ -17,6 +17,9 @@ import { childPid, cpuMs, memMB } from "./proc.mjs";
 // and answers the number of customers it saw.
 const WORKER_SYNC = `
 import { AppxiteClient } from "appxite-customers";
+
+// Snapshots and logs go to build/, which a fresh clone (make bench before any make test) lacks.
+mkdirSync(new URL("../build/", import.meta.url), { recursive: true });
 const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
 const snapshots = {};
 export default {

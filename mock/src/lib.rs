@@ -13,6 +13,7 @@ pub mod data;
 pub mod faults;
 pub mod gateway;
 pub mod params;
+mod conn;
 mod rng;
 
 use std::collections::BTreeMap;
@@ -269,10 +270,13 @@ async fn post_details(
     // Credentials first, then the body: an unauthenticated caller cannot make the gateway
     // buffer anything, and a body over the limit is the API's 413, not axum's text/plain.
     let body = match gateway::admit(&state, &headers) {
-        Ok(()) => axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("The request body is larger than {MAX_BODY_BYTES} bytes."))
-        }),
-        Err(e) => Err(e),
+        Ok(()) => read_body(body).await,
+        Err(e) => {
+            // Read (and drop) what the client is still sending, so it gets to read this answer
+            // instead of EPIPE on a connection closed under its upload.
+            drain(body, 0).await;
+            Err(e)
+        }
     };
     let text = body.as_ref().ok().map(|b: &Bytes| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned());
     log_request(&state, "POST", "/distis/organizations/details", query.as_deref(), &headers, text);
@@ -301,6 +305,38 @@ async fn post_details(
     }
     .await;
     respond(&state, result, guard).await
+}
+
+/// At most this much of a request body is read and dropped before an error answer, so the
+/// client can finish sending and read it; beyond it the connection is closed.
+const MAX_DRAIN_BYTES: usize = 256 << 20;
+
+/// The POST body, up to [`MAX_BODY_BYTES`]; a larger one is read to its end (dropped, up to
+/// [`MAX_DRAIN_BYTES`]) and is a 413.
+async fn read_body(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map(|f| f.into_data().unwrap_or_default()) else { break };
+        if kept.len() + data.len() > MAX_BODY_BYTES {
+            drain(body, kept.len() + data.len()).await;
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("The request body is larger than {MAX_BODY_BYTES} bytes.")));
+        }
+        kept.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// Read the rest of `body` and drop it (`seen` bytes were read already), up to [`MAX_DRAIN_BYTES`].
+async fn drain(mut body: axum::body::Body, mut seen: usize) {
+    use http_body_util::BodyExt;
+    while seen <= MAX_DRAIN_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
 }
 
 fn log_request(state: &AppState, method: &str, path: &str, query: Option<&str>, headers: &HeaderMap, body: Option<String>) {
@@ -617,7 +653,7 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router, header_tim
         tokio::spawn(async move {
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            let _ = builder.serve_connection(TokioIo::new(conn::JsonHttpErrors::new(stream)), service).await;
         });
     }
 }

@@ -336,6 +336,42 @@ async fn errors_from_the_http_layer_keep_the_json_shape() {
     is_api_error(status, &body, &headers, 401);
 }
 
+/// What hyper answers by itself (a URL over its ~64 KiB cap) is JSON too, and a body over the
+/// limit — with or without credentials — is answered in a way the client can read: the server
+/// reads (and drops) the rest of the upload first, so the client gets no EPIPE.
+#[tokio::test]
+async fn over_long_urls_and_over_large_bodies_are_answered_in_json_the_client_can_read() {
+    let m = start(small()).await;
+    // Past what an HTTP client library builds (reqwest refuses such a URI): a raw request.
+    for len in [70_000, 200_000] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut socket = tokio::net::TcpStream::connect(m.url.trim_start_matches("http://")).await.unwrap();
+        let head = format!("GET /distis/organizations/details/x?pad={} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(len));
+        let _ = socket.write_all(head.as_bytes()).await; // the server may answer before it has read it all
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read_to_end(&mut answer)).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 414 "), "{}", &answer[..answer.len().min(200)]);
+        assert!(answer.to_ascii_lowercase().contains("content-type: application/json"));
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or("")).unwrap();
+        assert_eq!(body["statusCode"], 414, "{body}");
+    }
+    // The server still answers after that (a new connection).
+    assert!(m.http.get(format!("{}/__mock/stats", m.url)).send().await.unwrap().status().is_success());
+    let ids = format!("[{}]", vec!["\"00000000-0000-0000-0000-000000000000\""; 100_000].join(","));
+    assert!(ids.len() > 3_900_000);
+    for (auth, want) in [(true, 413), (false, 401)] {
+        let mut req = m.http.post(format!("{}/distis/organizations/details", m.url)).header("X-Referer", "https://portal.example");
+        if auth {
+            req = req.header("Authorization", "Bearer dev-token");
+        }
+        let res = req.body(ids.clone()).send().await.expect("an answer, not a broken pipe");
+        assert_eq!(res.status().as_u16(), want);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["statusCode"], want, "{body}");
+    }
+}
+
 /// A client that trickles its request head is disconnected (here after 500 ms), not kept
 /// forever; the test is bounded by its own 5 s timeout.
 #[tokio::test]
