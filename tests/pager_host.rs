@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use appxite_customers::pager::{ClientConfig, AppxiteEvent, PageRun, RunOptions, Target};
@@ -53,6 +53,11 @@ struct Server {
     post_by_customer: bool,
     /// The 404 of the POST form names no ID.
     anonymous_404: bool,
+    /// A customer's `resellerId`, where its record has one.
+    resellers: HashMap<String, String>,
+    /// Customers the POST form still returns though the listing does not (moved away, or
+    /// skipped by drift).
+    post_only: Vec<String>,
     /// Timers made and not yet dropped.
     timers_alive: usize,
 }
@@ -173,9 +178,10 @@ fn page_of(server: &Server, url: &str) -> Vec<u8> {
 }
 
 fn record(server: &Server, id: &str) -> String {
+    let reseller = server.resellers.get(id).map(|r| format!(r#","resellerId":"{r}""#)).unwrap_or_default();
     match server.versions.get(id) {
-        Some(v) => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}","rev":{v}}}"#),
-        None => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"}}"#),
+        Some(v) => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"{reseller},"rev":{v}}}"#),
+        None => format!(r#"{{"customerId":"{id}","customerName":"n ]}}\" {id}"{reseller}}}"#),
     }
 }
 
@@ -207,7 +213,7 @@ impl Scripted {
             }
             let mut s = self.0.borrow_mut();
             s.requests.push(format!("POST {}", ids.join(",")));
-            let (status, bytes) = match ids.iter().find(|id| !s.customers.contains(id)) {
+            let (status, bytes) = match ids.iter().find(|id| !s.customers.contains(id) && !s.post_only.contains(id)) {
                 Some(_) if s.anonymous_404 => (404, br#"{"statusCode":404,"message":"Not found."}"#.to_vec()),
                 Some(gone) => (404, format!(r#"{{"statusCode":404,"message":"Organization {gone} was not found."}}"#).into_bytes()),
                 None => (200, format!("[{}]", ids.iter().map(|id| record(&s, id)).collect::<Vec<_>>().join(",")).into_bytes()),
@@ -317,6 +323,8 @@ fn server(n: usize, faults: Vec<Option<Fault>>, good_token: &str) -> Rc<RefCell<
         drifted: 0,
         post_by_customer: false,
         anonymous_404: false,
+        resellers: HashMap::new(),
+        post_only: vec![],
         timers_alive: 0,
     }))
 }
@@ -785,6 +793,32 @@ mod sync {
         let (_, fresh_stats, fresh) = sync(&s, None, 10).unwrap();
         assert_eq!(settled, fresh);
         assert_eq!(fresh_stats.added as usize, truth.len());
+    }
+
+    #[test]
+    fn a_customer_moved_out_of_the_organization_is_removed_and_one_moved_within_it_is_kept() {
+        // "org" is a distributor: its own customers, and reseller r-2's.
+        let s = sync_server(20);
+        for i in 0..20 {
+            s.borrow_mut().resellers.insert(uuid(i), if i < 10 { "org" } else { "r-2" }.to_string());
+        }
+        let (_, _, snap) = sync(&s, None, 100).unwrap();
+        // 3 moved to a reseller of another distributor; 4 moved to r-2 and the listing skipped
+        // it. Both are missing from the listing, and the POST by ID returns both.
+        {
+            let mut s = s.borrow_mut();
+            s.customers.retain(|c| c != &uuid(3) && c != &uuid(4));
+            s.post_only = vec![uuid(3), uuid(4)];
+            s.resellers.insert(uuid(3), "r-elsewhere".into());
+            s.resellers.insert(uuid(4), "R-2".into()); // IDs are UUIDs: case does not matter
+        }
+        let (changes, st, snap) = sync(&s, Some(&snap), 100).unwrap();
+        assert_eq!(of("removed", &changes), vec![uuid(3)]);
+        assert_eq!(of("changed", &changes), vec![uuid(4)]);
+        assert_eq!(st, stats(0, 1, 1, 18));
+        // The next sync agrees: 3 stays gone, 4 is there unchanged.
+        let (changes, st, _) = sync(&s, Some(&snap), 100).unwrap();
+        assert_eq!((changes.len(), st), (0, stats(0, 0, 0, 19)));
     }
 
     #[test]
