@@ -822,6 +822,18 @@ mod sync {
     }
 
     #[test]
+    fn everything_removed_costs_one_post_per_customer_the_floor_of_one_name_per_404() {
+        let s = sync_server(300);
+        let (_, _, snap) = sync(&s, None, 1000).unwrap();
+        s.borrow_mut().customers.clear();
+        let sent = s.borrow().requests.len();
+        let (changes, st, _) = sync(&s, Some(&snap), 1000).unwrap();
+        assert_eq!((of("removed", &changes).len(), st), (300, stats(0, 0, 300, 0)));
+        let posts = s.borrow().requests[sent..].iter().filter(|r| r.starts_with("POST")).count();
+        assert_eq!(posts, 300, "each 404 proves one ID unknown");
+    }
+
+    #[test]
     fn a_404_that_names_no_id_halves_the_batch() {
         let s = sync_server(12);
         let (_, _, snap) = sync(&s, None, 100).unwrap();
