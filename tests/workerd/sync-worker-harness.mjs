@@ -54,9 +54,9 @@ export function exampleModules() {
 
 /**
  * A mirror of `orgs` against `mock`. `vars` override the example's variables; `queue: true`
- * binds the RUNS queue (the cron fans out through it).
+ * binds the RUNS queue (the cron fans out through it); `options` are more of Miniflare's.
  */
-export async function startMirror({ mock, orgs, vars = {}, queue = false }) {
+export async function startMirror({ mock, orgs, vars = {}, queue = false, options = {} }) {
   const mf = new Miniflare({
     modules: exampleModules(),
     compatibilityDate: "2025-09-01",
@@ -73,6 +73,7 @@ export async function startMirror({ mock, orgs, vars = {}, queue = false }) {
       RETRY_BASE_MS: "0",
       ...vars,
     },
+    ...options,
   });
   await mf.ready;
   return mirrorClient(mf, mock);
@@ -100,12 +101,17 @@ export function mirrorClient(mf, mock) {
     db: () => mf.getD1Database("DB"),
     /** The org's row of mirror_runs, read from D1 directly (not an invocation). */
     async state(org) {
-      const db = await m.db();
-      try {
-        return await db.prepare("SELECT * FROM mirror_runs WHERE org = ?").bind(org).first();
-      } catch (e) {
-        if (/no such table/.test(e.message)) return null;
-        throw e;
+      for (let attempt = 1; ; attempt++) {
+        const db = await m.db();
+        try {
+          return await db.prepare("SELECT * FROM mirror_runs WHERE org = ?").bind(org).first();
+        } catch (e) {
+          if (/no such table/.test(e.message)) return null;
+          // Miniflare's proxy connection to workerd closed while idle (seen after minutes of
+          // the emulator mutating 250,000 customers): ask again.
+          if (attempt < 3 && /fetch failed/.test(e.message)) continue;
+          throw e;
+        }
       }
     },
     /**
@@ -113,13 +119,13 @@ export function mirrorClient(mf, mock) {
      * is in progress (a killed start, a failed run), it asks for one; while a run is in
      * progress it asks too now and then — a no-op that re-arms a lost alarm.
      */
-    async complete(org, afterRun = 0, { triggerEvery = 40, maxPolls = 30_000 } = {}) {
+    async complete(org, afterRun = 0, { triggerEvery = 40, maxPolls = 30_000, pollMs = 10 } = {}) {
       for (let i = 0; ; i++) {
         if (i === maxPolls) throw new Error(`${org}: no complete run after ${afterRun}: ${JSON.stringify(await m.state(org))} ${JSON.stringify(await m.control("paused"))}`);
         const s = await m.state(org);
         if (s && s.phase === "idle" && (s.last_complete_run ?? 0) > afterRun) return s;
         if (!s || s.phase === "idle" || i % triggerEvery === triggerEvery - 1) await m.trigger(org);
-        await sleep(s && s.phase !== "idle" ? 10 : 5);
+        await sleep(s && s.phase !== "idle" ? pollMs : 5);
       }
     },
     /** Starts a run of `org` and waits for it to complete; returns the org's mirror_runs row. */

@@ -17,6 +17,7 @@ const MAX_PARAM_BYTES = 1_500_000;
 const QUERY_BUDGET = 600;
 /** Errors a retry will not cure: the run fails at once. */
 const PERMANENT = new Set(["UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "MIXED_PLATFORM", "BAD_REQUEST", "MISSING_REFERER"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /** What /status and the run log may show of an error: the SDK's (scrubbed) message, or only a kind. */
@@ -300,7 +301,11 @@ export class OrgMirror extends DurableObject {
     const present = [];
     const removed = []; // { id, detail }
     const groups = [];
-    for (let i = 0; i < candidates.length; i += cfg.confirmBatch) groups.push(candidates.slice(i, i + cfg.confirmBatch).map((c) => c.id));
+    // The POST form takes UUIDs only; an ID that is none cannot be confirmed, and the listing
+    // did not return it: gone.
+    const askable = [];
+    for (const c of candidates) (UUID.test(c.id) ? askable : removed).push(UUID.test(c.id) ? c.id : { id: c.id, detail: "gone" });
+    for (let i = 0; i < askable.length; i += cfg.confirmBatch) groups.push(askable.slice(i, i + cfg.confirmBatch));
     let requests = 0;
     while (groups.length > 0 && requests < cfg.confirmRequestsPerStep) {
       const ids = groups.shift();
@@ -414,7 +419,8 @@ export class OrgMirror extends DurableObject {
     console.error(`${step.org}: step failed: ${message}`, e?.name === "AppxiteError" ? "" : e);
     const cfg = step.cfg;
     const backoff = (n) => Math.min((cfg?.retryBaseMs ?? 5000) * 2 ** Math.max(0, n - 1), 600_000);
-    if (!cfg || step.lease === null) return backoff(1);
+    if (!cfg) return 60_000; // a configuration error: fixed by a deploy, which restarts the object
+    if (step.lease === null) return backoff(1);
     try {
       const db = this.env.DB;
       const row = await db
