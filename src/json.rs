@@ -31,6 +31,37 @@ pub(crate) fn skip_string_bytes(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// [`skip_string_bytes`] for a string that must be valid JSON: the index of the first `"`,
+/// `\` or control character (U+0000–U+001F, which JSON does not allow unescaped) at or after
+/// `i` (or `buf.len()`), and whether a byte of 0x80 or more was passed on the way (possibly
+/// also one just after the stop: the caller checks the string as UTF-8 then, which is
+/// rare — most text is ASCII). Same SWAR loop, one more test per word.
+#[inline]
+pub(crate) fn skip_json_string_bytes(buf: &[u8], mut i: usize) -> (usize, bool) {
+    let mut any = 0u64;
+    while i + 8 <= buf.len() {
+        let word = u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
+        any |= word;
+        let quote = word ^ (ONES * b'"' as u64);
+        let backslash = word ^ (ONES * b'\\' as u64);
+        // A byte below 0x20 borrows in `word - 0x20…` where its own high bit is clear; as
+        // above, the lowest flagged byte is exact (a borrow only flags bytes above it).
+        let hits = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | word.wrapping_sub(ONES * 0x20) & !word)
+            & HIGHS;
+        if hits != 0 {
+            return (i + (hits.trailing_zeros() / 8) as usize, any & HIGHS != 0);
+        }
+        i += 8;
+    }
+    while i < buf.len() && buf[i] != b'"' && buf[i] != b'\\' && buf[i] >= 0x20 {
+        any |= buf[i] as u64;
+        i += 1;
+    }
+    (i, any & HIGHS != 0)
+}
+
 /// `haystack.find(needle)` by plain byte comparison. std's `&str` pattern search (Two-Way)
 /// is faster on long texts but costs ~2 KB of wasm; these texts are short error messages.
 pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {

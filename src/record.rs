@@ -8,11 +8,15 @@
 //! are compared by their text (`1` and `1.0` differ: the API writes each number one way).
 //! It is part of the snapshot format: changing how it is computed needs a new
 //! [`crate::snapshot`] version.
+//!
+//! The walk that computes it is also a JSON checker: it accepts what serde_json accepts (see
+//! [`fingerprint`] for exactly what), so a sync — which never decodes an unchanged record —
+//! cannot fingerprint a malformed record as if it were a customer.
 
 use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::json::{decode_string_into, has_lone_surrogate, skip_string_bytes, UnknownEscape};
+use crate::json::{decode_string_into, has_lone_surrogate, skip_json_string_bytes, skip_string_bytes, UnknownEscape};
 
 /// A record's identity and content fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,9 +48,12 @@ pub(crate) fn le<const N: usize>(b: &[u8]) -> [u8; N] {
     a
 }
 
-/// A 64-bit hash of `bytes`, eight at a time. For a fixed length each step is a bijection of
-/// the state, so two different byte strings of the same length never collide; the length is
-/// mixed in at the end.
+/// A 64-bit hash of `bytes`, eight at a time, the length mixed in at the end: the crate's one
+/// byte hash (fingerprints, ID keys, bindings, checksums, the scanner's first record).
+/// Collisions are possible: only inputs of the same length up to 8 bytes never collide (one
+/// word, and every step a bijection of it); any other two different inputs collide with odds
+/// of about 2^-64, so among n different inputs the odds of any collision are about n²/2^65
+/// (3·10^-8 for a million). Not a defence against a sender choosing colliding bytes.
 #[inline]
 pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     let mut h = seed;
@@ -77,8 +84,9 @@ pub fn id_key(id: &[u8]) -> u64 {
 
 /// The customers a run has handed out, by [`id_key`]: an open-addressing table of 8-byte
 /// keys, at most 7/8 full — 1 MB for 100,000 customers (1.5 MB while it grows). A 64-bit key
-/// could in principle make two IDs collide; among 10^6 customers the odds are below 10^-7.
-/// Hand-written for size: std's `HashSet` added ~2.5 KB to the wasm (measured with twiggy).
+/// can make two IDs collide (see [`hash_bytes`]); among 10^6 customers the odds are about
+/// 3·10^-8. Hand-written for size: std's `HashSet` added ~2.5 KB to the wasm (measured with
+/// twiggy); a test checks it against `HashSet`.
 #[derive(Default, Debug)]
 pub struct SeenIds {
     /// 0 marks a free slot; a length that is a power of two (or 0).
@@ -151,7 +159,9 @@ fn not_json() -> Error {
     Error::Decode("a customer record is not valid JSON".into())
 }
 
-/// The record's `customerId` only — cheap when it is the first key, as the API writes it.
+/// The record's `customerId` only — cheap when it is the first key, as the API writes it:
+/// then only the record's first bytes are read, and the rest is not checked. Otherwise the
+/// whole record is walked, and checked, as [`fingerprint`] does.
 pub fn customer_id(record: &[u8]) -> Result<Option<Cow<'_, [u8]>>, Error> {
     const PREFIX: &[u8] = b"{\"customerId\":\"";
     if record.starts_with(PREFIX) {
@@ -199,7 +209,8 @@ pub enum Walked {
     },
 }
 
-/// The fingerprint of one JSON value (a record) computed as its bytes arrive: each
+/// The fingerprint of one JSON value (a record) computed, and its syntax checked (as
+/// [`fingerprint`] says), as its bytes arrive: each
 /// [`walk`](Self::walk) gets the value's bytes so far — always from its first byte, as the
 /// scanner's buffer keeps them — and goes on from where the last one stopped, inside a string
 /// or literal the bytes ended in too (a long one is read once, not once per chunk). One walk
@@ -209,6 +220,8 @@ pub struct RecordWalk {
     stack: Vec<Frame>,
     /// The next byte to read, from the value's first byte.
     pos: usize,
+    /// What may come at `pos`.
+    expect: Expect,
     /// The top-level `customerId` string, between reading it and completing its member.
     id_value: Option<IdText>,
     id: Option<IdText>,
@@ -231,6 +244,26 @@ struct Cut {
     from: usize,
     /// A string: it has an escape before `from`.
     escaped: bool,
+    /// A string: it has a byte of 0x80 or more before `from` (it needs a UTF-8 check).
+    wide: bool,
+}
+
+/// What a [`RecordWalk`] may read next (white space aside): JSON's grammar as a state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A value: at the start, after `:`, after `,` in an array.
+    #[default]
+    Value,
+    /// A value or `]`: after `[`.
+    ValueOrClose,
+    /// A key: after `,` in an object.
+    Key,
+    /// A key or `}`: after `{`.
+    KeyOrClose,
+    /// `:`: after a key.
+    Colon,
+    /// `,` or the close of the innermost object or array: after a value in one.
+    CommaOrClose,
 }
 
 impl RecordWalk {
@@ -238,6 +271,7 @@ impl RecordWalk {
     pub fn start(&mut self) {
         self.stack.clear();
         self.pos = 0;
+        self.expect = Expect::Value;
         self.id_value = None;
         self.id = None;
         self.cut = None;
@@ -253,48 +287,79 @@ impl RecordWalk {
     }
 
     /// Walk on over `bytes`, the value's bytes so far. `last`: no more will come (a literal
-    /// running to the end is complete; a value still open is malformed). Malformed JSON is
-    /// `DECODE`, never a panic.
+    /// running to the end is complete; a value still open is malformed). Text that is not
+    /// one JSON value (see [`fingerprint`] for exactly what is accepted) is `DECODE`, never a
+    /// panic: as soon as the bytes so far cannot begin a JSON value, or at `last`.
     pub fn walk(&mut self, bytes: &[u8], last: bool) -> Result<Walked, Error> {
         let n = bytes.len();
         let stack = &mut self.stack;
+        let mut expect = self.expect;
         let mut i = self.pos;
         while i < n {
             let b = bytes[i];
             // The value just completed, if this byte completed one.
             let value: u64;
             match b {
-                b' ' | b'\t' | b'\n' | b'\r' | b':' | b',' => {
+                b' ' | b'\t' | b'\n' | b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                b':' => {
+                    if expect != Expect::Colon {
+                        return Err(not_json());
+                    }
+                    expect = Expect::Value;
+                    i += 1;
+                    continue;
+                }
+                b',' => {
+                    // Only after a value inside an object or array (no `[,`, `[1,,2]`).
+                    if expect != Expect::CommaOrClose {
+                        return Err(not_json());
+                    }
+                    expect = if stack.last().is_some_and(|f| f.object) { Expect::Key } else { Expect::Value };
                     i += 1;
                     continue;
                 }
                 b'{' | b'[' => {
-                    if stack.last().is_some_and(|f| f.object && f.key.is_none()) {
+                    if !matches!(expect, Expect::Value | Expect::ValueOrClose) {
                         return Err(not_json());
                     }
-                    stack.push(Frame { object: b == b'{', acc: if b == b'{' { 0 } else { ARRAY }, count: 0, key: None, id_key: false });
+                    let object = b == b'{';
+                    stack.push(Frame { object, acc: if object { 0 } else { ARRAY }, count: 0, key: None, id_key: false });
+                    expect = if object { Expect::KeyOrClose } else { Expect::ValueOrClose };
                     i += 1;
                     continue;
                 }
                 b'}' | b']' => {
-                    let f = stack.pop().ok_or_else(not_json)?;
-                    if f.object != (b == b'}') || f.key.is_some() {
-                        return Err(not_json());
-                    }
+                    // Not after a comma (`[1,]`, `{"a":1,}`), a key or a colon.
+                    let object = b == b'}';
+                    let fits = match expect {
+                        Expect::CommaOrClose => true,
+                        Expect::KeyOrClose => object,
+                        Expect::ValueOrClose => !object,
+                        _ => false,
+                    };
+                    let f = stack.pop().filter(|f| fits && f.object == object).ok_or_else(not_json)?;
                     value = if f.object { fmix(f.acc ^ OBJECT ^ f.count.wrapping_mul(K3)) } else { fmix(f.acc ^ f.count.wrapping_mul(K3)) };
                     i += 1;
                 }
                 b'"' => {
+                    let is_key = matches!(expect, Expect::Key | Expect::KeyOrClose);
+                    if !is_key && !matches!(expect, Expect::Value | Expect::ValueOrClose) {
+                        return Err(not_json());
+                    }
                     let start = i + 1;
                     // Where the string's closing quote is, going on from where a walk that
                     // found the bytes ending inside it stopped (so a long string arriving in
                     // many chunks is read once, not once per chunk).
-                    let (mut from, mut escaped) = match self.cut.take() {
-                        Some(cut) if cut.at == i => (cut.from, cut.escaped),
-                        _ => (start, false),
+                    let (mut from, mut escaped, mut wide) = match self.cut.take() {
+                        Some(cut) if cut.at == i => (cut.from, cut.escaped, cut.wide),
+                        _ => (start, false, false),
                     };
                     let end = loop {
-                        let stop = skip_string_bytes(bytes, from);
+                        let (stop, high) = skip_json_string_bytes(bytes, from);
+                        wide |= high;
                         #[cfg(test)]
                         {
                             self.examined += stop.saturating_sub(from);
@@ -302,19 +367,26 @@ impl RecordWalk {
                         if stop >= n {
                             break None;
                         }
-                        if bytes[stop] == b'"' {
-                            break Some(stop);
+                        match bytes[stop] {
+                            b'"' => break Some(stop),
+                            b'\\' => {
+                                escaped = true;
+                                from = stop + 2; // the byte after a backslash is escaped
+                            }
+                            _ => return Err(not_json()), // a control character
                         }
-                        escaped = true;
-                        from = stop + 2; // the byte after a backslash is escaped
                     };
                     let Some(end) = end else {
                         if last {
                             return Err(not_json());
                         }
-                        self.cut = Some(Cut { at: i, from: from.max(n), escaped });
+                        self.cut = Some(Cut { at: i, from: from.max(n), escaped, wide });
                         break;
                     };
+                    // Escapes are ASCII: the raw bytes are UTF-8 if the text is.
+                    if wide && std::str::from_utf8(&bytes[start..end]).is_err() {
+                        return Err(not_json());
+                    }
                     if escaped {
                         self.unescaped.clear();
                         decode_string_into(bytes, start, UnknownEscape::Refuse, &mut self.unescaped).ok_or_else(not_json)?;
@@ -322,13 +394,14 @@ impl RecordWalk {
                     i = end + 1;
                     let text = if escaped { &self.unescaped[..] } else { &bytes[start..end] };
                     let h = hash_bytes(STRING, text);
-                    let top_level = stack.len() == 1;
-                    if let Some(f) = stack.last_mut() {
-                        if f.object && f.key.is_none() {
+                    if is_key {
+                        let top_level = stack.len() == 1;
+                        if let Some(f) = stack.last_mut() {
                             f.key = Some(h);
                             f.id_key = top_level && text == b"customerId";
-                            continue;
                         }
+                        expect = Expect::Colon;
+                        continue;
                     }
                     if stack.last().is_some_and(|f| f.id_key) {
                         // A lone surrogate decodes to U+FFFD: two different such IDs would
@@ -345,6 +418,9 @@ impl RecordWalk {
                     value = h;
                 }
                 _ => {
+                    if !matches!(expect, Expect::Value | Expect::ValueOrClose) {
+                        return Err(not_json());
+                    }
                     let start = i;
                     let mut end = match self.cut.take() {
                         Some(cut) if cut.at == i => cut.from,
@@ -355,16 +431,21 @@ impl RecordWalk {
                     }
                     if end == n && !last {
                         // It may go on: next time, from here.
-                        self.cut = Some(Cut { at: i, from: end, escaped: false });
+                        self.cut = Some(Cut { at: i, from: end, escaped: false, wide: false });
                         break;
+                    }
+                    if !is_literal(&bytes[start..end]) {
+                        return Err(not_json());
                     }
                     i = end;
                     value = hash_bytes(LITERAL, &bytes[start..end]);
                 }
             }
+            expect = Expect::CommaOrClose;
             match stack.last_mut() {
                 None => {
                     self.pos = i;
+                    self.expect = expect;
                     return Ok(Walked::Done { end: i, content: value });
                 }
                 Some(f) if f.object => {
@@ -382,6 +463,7 @@ impl RecordWalk {
             }
         }
         self.pos = i;
+        self.expect = expect;
         if last {
             return Err(not_json());
         }
@@ -389,8 +471,59 @@ impl RecordWalk {
     }
 }
 
+/// Whether `t` is a JSON literal: `true`, `false`, `null` or a number as JSON writes one,
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (no `+1`, `01`, `1.`, `.5`, `NaN`).
+fn is_literal(t: &[u8]) -> bool {
+    fn digits(t: &[u8], i: &mut usize) -> usize {
+        let from = *i;
+        while *i < t.len() && t[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - from
+    }
+    if matches!(t, b"true" | b"false" | b"null") {
+        return true;
+    }
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    let first = t.get(i).copied();
+    match digits(t, &mut i) {
+        0 => return false,
+        1 => {}
+        _ if first == Some(b'0') => return false,
+        _ => {}
+    }
+    if t.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(t, &mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(t, &mut i) == 0 {
+            return false;
+        }
+    }
+    i == t.len()
+}
+
 /// The record's `customerId` and canonical content hash, in one pass over its bytes.
-/// Malformed JSON inside the record is `DECODE` (never a panic).
+///
+/// Accepted: exactly one JSON value with only white space (space, tab, CR, LF) around it —
+/// what serde_json accepts as JSON's syntax (RFC 8259): valid UTF-8; strings with JSON's
+/// escapes only (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`) and no raw
+/// control character (U+0000–U+001F); numbers in JSON's form
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; `true`, `false`, `null`; a `:` after every
+/// key, which is a string; `,` between members and elements, never trailing or doubled. (A
+/// test checks this against serde_json on generated and edited texts, cut at every byte.)
+/// Two things serde_json refuses when it reads a `Value` are accepted, as `JSON.parse`
+/// accepts them: a `\u` escape of a lone UTF-16 surrogate (hashed as U+FFFD; refused in the
+/// top-level `customerId`) and a number beyond f64's range such as `1e400` (numbers are
+/// compared by their text); and there is no nesting limit (serde_json stops at 128).
+/// Anything else is `DECODE`, never a panic.
 pub fn fingerprint(record: &[u8]) -> Result<Fingerprint<'_>, Error> {
     let mut walk = RecordWalk::default();
     match walk.walk(record, true)? {
@@ -552,7 +685,7 @@ mod canonical {
 
     /// `v` as JSON text with every object's keys in reverse order, spaces around everything
     /// and every non-ASCII character escaped.
-    fn shuffled(v: &Value, out: &mut String) {
+    pub(super) fn shuffled(v: &Value, out: &mut String) {
         match v {
             Value::Object(m) => {
                 out.push_str("{ ");
@@ -623,6 +756,321 @@ mod canonical {
             let mut other = String::new();
             shuffled(&v, &mut other);
             prop_assert_eq!(fingerprint(plain.as_bytes()).unwrap().content, fingerprint(other.as_bytes()).unwrap().content, "{} vs {}", plain, other);
+        }
+    }
+}
+
+/// The walk accepts exactly the JSON texts serde_json does (checked against it as an
+/// oracle), whatever chunks the bytes arrive in.
+#[cfg(test)]
+mod strict {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// serde_json's verdict on `text` as JSON's grammar: valid UTF-8 and one JSON value with
+    /// nothing but white space around it. Read as `IgnoredAny`, which checks the grammar and
+    /// the escapes' syntax but not two things reading into a `Value` adds, and the walk does
+    /// not: that a `\u` escape is not a lone surrogate (the walk reads it as U+FFFD, as
+    /// `JSON.parse` keeps it — except in a `customerId`, refused) and that a number is within
+    /// f64's range (`1e400`: `JSON.parse` reads `Infinity`; the walk compares numbers by
+    /// their text).
+    fn serde_accepts(text: &[u8]) -> bool {
+        std::str::from_utf8(text).is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+    }
+
+    /// The walk's verdict: the whole text is one JSON value (what [`fingerprint`] checks).
+    fn walk_accepts(text: &[u8]) -> bool {
+        fingerprint(text).is_ok()
+    }
+
+    /// [`fingerprint`]'s result with the bytes arriving cut at each of `cuts` (ascending): each
+    /// walk gets the bytes so far, as the scanner hands them over.
+    fn walked_in_pieces(text: &[u8], cuts: &[usize]) -> Result<(usize, u64), Error> {
+        let mut walk = RecordWalk::default();
+        walk.start();
+        for &cut in cuts.iter().filter(|&&c| c < text.len()) {
+            if let Walked::Done { end, content } = walk.walk(&text[..cut], false)? {
+                return finish(text, end, content);
+            }
+        }
+        match walk.walk(text, true)? {
+            Walked::Done { end, content } => finish(text, end, content),
+            Walked::More => unreachable!("a last walk is done or an error"),
+        }
+    }
+
+    fn finish(text: &[u8], end: usize, content: u64) -> Result<(usize, u64), Error> {
+        if text[end..].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+            Ok((end, content))
+        } else {
+            Err(not_json())
+        }
+    }
+
+    const MALFORMED: &[&str] = &[
+        r#"{"a" "b"}"#,        // no colon
+        r#"{"a":tru}"#,        // a literal cut short
+        r#"{"a":nul}"#,
+        r#"{"a":True}"#,
+        r#"{"a":truex}"#,
+        "[1,]",                // trailing commas
+        r#"{"a":1,}"#,
+        r#"{"a":1 "b":2}"#,    // no comma
+        "[1 2]",
+        "{,}",
+        "[,]",
+        "[,1]",
+        "[1,,2]",
+        r#"{"a"::1}"#,
+        r#"{:"a"}"#,
+        r#"{"a":1:}"#,
+        r#"{"a",1}"#,
+        r#"{1:2}"#,            // a key that is not a string
+        r#"{"a":1}}"#,
+        r#"{"a":[1}"#,
+        "{{}}",
+        r#"{"a":}"#,
+        r#"{"a"}"#,
+        r#"["a":1]"#,
+        "[01]",                // leading zeros
+        "[-01]",
+        "[00]",
+        "[+1]",
+        "[1.]",
+        "[.5]",
+        "[1e]",
+        "[1e+]",
+        "[-]",
+        "[--1]",
+        "[0x10]",
+        "[NaN]",
+        "[Infinity]",
+        "[1.5.5]",
+        "[1e5e5]",
+        "[1{}]",
+        r#"[1"a"]"#,
+        r#"["a"1]"#,
+        r#"["a""b"]"#,
+        "[{}{}]",
+        "[\"a\tb\"]",           // a raw control character in a string
+        "[\"a\nb\"]",
+        "[\"\u{0}\"]",
+        r#"["\x"]"#,           // an escape JSON does not have
+        r#"["\u12"]"#,
+        r#"["\u12x4"]"#,
+        r#"["a"#,
+        "",
+        "   ",
+        "[",
+        "]",
+        "{}x",
+        "{} {}",
+        "[1] 2",
+        "\u{feff}{}",          // a byte order mark
+        "'a'",
+    ];
+
+    #[test]
+    fn malformed_json_is_a_decode_error_as_serde_json_says() {
+        for bad in MALFORMED {
+            assert!(!serde_accepts(bad.as_bytes()), "serde_json accepts {bad:?}: not a malformed case");
+            for cut in 0..=bad.len() {
+                let e = walked_in_pieces(bad.as_bytes(), &[cut]).unwrap_err();
+                assert_eq!(e.code(), "DECODE", "{bad:?} cut at {cut}");
+            }
+        }
+        // Bytes that are not UTF-8, inside a string and outside.
+        for bad in [&b"[\"\xff\"]"[..], b"[\"\xc3\"]", b"[\"a\xc3\x28\"]", b"[\"\xed\xa0\x80\"]", b"[\xc3\xa9]", b"[1\x80]"] {
+            assert!(!serde_accepts(bad) && !walk_accepts(bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn what_json_allows_is_accepted() {
+        for good in [
+            "{}",
+            "[]",
+            " { } ",
+            "\t[\n]\r\n",
+            r#"{"a":[],"b":{},"c":[{}],"d":[[]]}"#,
+            "[0,-0,1,-1,10,0.5,-0.5,1e5,1E5,1e+5,1e-5,1.25E-05,123456789012345678901234567890]",
+            "[1e400,-1e400]",
+            "[true,false,null]",
+            r#"["","\"\\\/\b\f\n\r\t\u0000\u00e9\uD83D\ude00","é😀 ",  "\u007f"]"#,
+            "[\"\u{7f}\"]",
+            r#"{"a" : 1 , "b" :[ 1 , 2 ] }"#,
+            "1",
+            "-1.5e3",
+            r#""top level string""#,
+            "null",
+        ] {
+            assert!(serde_accepts(good.as_bytes()), "serde_json refuses {good:?}");
+            for cut in 0..=good.len() {
+                assert_eq!(walked_in_pieces(good.as_bytes(), &[cut]).ok(), Some((good.trim_end().len(), fp(good).content)), "{good:?} cut at {cut}");
+            }
+        }
+    }
+
+    fn fp(s: &str) -> Fingerprint<'_> {
+        fingerprint(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn literals() {
+        for good in ["true", "false", "null", "0", "-0", "7", "-12", "0.0", "1.5", "1e1", "1E-1", "1e+01", "-0.5e-0"] {
+            assert!(is_literal(good.as_bytes()), "{good}");
+        }
+        for bad in ["", "-", "+1", "01", "-01", "1.", ".1", "1e", "1e+", "e1", "1.e1", "0x1", "tru", "truee", "nul", "1-", "1e1.5", "- 1"] {
+            assert!(!is_literal(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_string_skip_stops_where_a_byte_at_a_time_loop_does() {
+        let naive = |b: &[u8], i: usize| b[i..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map_or(b.len(), |p| i + p);
+        let pool = [b'a', b'"', b'\\', 0x00, 0x1f, b' ', b'!', 0x7f, 0x80, 0xc3, 0xff, b'\x21' ^ 0x80, 0x20, 0x9f];
+        for len in 0..24 {
+            for seed in 0..200u32 {
+                let bytes: Vec<u8> = (0..len).map(|k| pool[((seed.wrapping_mul(2_654_435_761) >> (k % 13)) as usize + k * 7) % pool.len()]).collect();
+                for start in 0..=len {
+                    let (stop, wide) = skip_json_string_bytes(&bytes, start);
+                    assert_eq!(stop, naive(&bytes, start), "{bytes:?} from {start}");
+                    // `wide` covers every byte passed (and may look a word further).
+                    if bytes[start..stop].iter().any(|&b| b >= 0x80) {
+                        assert!(wide, "{bytes:?} from {start}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// JSON texts of every kind serde_json writes, and the same values with escapes and
+    /// white space (see `canonical::shuffled`).
+    fn arb_text() -> impl Strategy<Value = Vec<u8>> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "[\\PC\"\\\\/é😀\\x00-\\x1f]{0,8}".prop_map(Value::from),
+        ];
+        let value = leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                proptest::collection::btree_map("[a-zé\"\\\\ ]{0,4}", inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        (value, 0..3u8).prop_map(|(v, style)| match style {
+            0 => serde_json::to_vec(&v).unwrap(),
+            1 => serde_json::to_vec_pretty(&v).unwrap(),
+            _ => {
+                let mut out = String::new();
+                super::canonical::shuffled(&v, &mut out);
+                out.into_bytes()
+            }
+        })
+    }
+
+    /// A byte to put into a JSON text: mostly ones that mean something to JSON.
+    fn arb_byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            3 => proptest::sample::select(b"{}[]:,\"\\ \t\n0123456789-+.eEtrufalsn/bu".to_vec()),
+            1 => proptest::sample::select(vec![0x00, 0x1f, 0x7f, 0x80, 0xbf, 0xc3, 0xed, 0xff]),
+            1 => any::<u8>(),
+        ]
+    }
+
+    #[derive(Clone, Debug)]
+    enum Edit {
+        Insert(usize, u8),
+        Delete(usize),
+        Replace(usize, u8),
+    }
+
+    fn arb_edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (any::<usize>(), arb_byte()).prop_map(|(at, b)| Edit::Insert(at, b)),
+            any::<usize>().prop_map(Edit::Delete),
+            (any::<usize>(), arb_byte()).prop_map(|(at, b)| Edit::Replace(at, b)),
+        ]
+    }
+
+    fn edited(mut text: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+        for edit in edits {
+            match *edit {
+                Edit::Insert(at, b) => text.insert(at % (text.len() + 1), b),
+                Edit::Delete(at) if !text.is_empty() => {
+                    text.remove(at % text.len());
+                }
+                Edit::Replace(at, b) if !text.is_empty() => {
+                    let n = text.len();
+                    text[at % n] = b;
+                }
+                _ => {}
+            }
+        }
+        text
+    }
+
+    /// The walk's verdict at every cut of `text` is its verdict on the whole, and that is
+    /// serde_json's.
+    fn check(text: &[u8]) -> Result<(), TestCaseError> {
+        let whole = walked_in_pieces(text, &[]).map_err(|e| e.code());
+        prop_assert_eq!(whole.is_ok(), serde_accepts(text), "walk {:?} on {:?}", whole, String::from_utf8_lossy(text));
+        for cut in 0..=text.len() {
+            prop_assert_eq!(&walked_in_pieces(text, &[cut]).map_err(|e| e.code()), &whole, "cut at {}", cut);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn generated_json_is_accepted_at_every_cut(text in arb_text()) {
+            prop_assert!(serde_accepts(&text));
+            check(&text)?;
+        }
+
+        #[test]
+        fn edited_json_is_accepted_exactly_when_serde_json_accepts_it(text in arb_text(), edits in proptest::collection::vec(arb_edit(), 1..4)) {
+            check(&edited(text, &edits))?;
+        }
+
+        #[test]
+        fn chunked_many_times_the_verdict_and_fingerprint_stay(text in arb_text(), edits in proptest::collection::vec(arb_edit(), 0..3), mut cuts in proptest::collection::vec(0usize..4096, 0..12)) {
+            let text = edited(text, &edits);
+            cuts.iter_mut().for_each(|c| *c %= text.len() + 1);
+            cuts.sort_unstable();
+            prop_assert_eq!(walked_in_pieces(&text, &cuts).map_err(|e| e.code()), walked_in_pieces(&text, &[]).map_err(|e| e.code()));
+        }
+    }
+}
+
+/// `cargo test --release --lib record::speed -- --ignored --nocapture`: the walk's speed
+/// over the article's customer (pretty, as the article prints it, and compact), for
+/// comparing a change of the walk before and after.
+#[cfg(test)]
+mod speed {
+    #[test]
+    #[ignore]
+    fn walk_speed() {
+        let records: Vec<serde_json::Value> = serde_json::from_str(include_str!("../tests/fixtures/article-example.json")).unwrap();
+        for (name, text) in [("pretty", serde_json::to_string_pretty(&records[0]).unwrap()), ("compact", serde_json::to_string(&records[0]).unwrap())] {
+            let body = text.into_bytes();
+            let rounds = 200_000;
+            let mut best = f64::MAX;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let mut sum = 0u64;
+                for _ in 0..rounds {
+                    sum = sum.wrapping_add(super::fingerprint(std::hint::black_box(&body)).unwrap().content);
+                }
+                std::hint::black_box(sum);
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            println!("walk {name}: {} bytes, {:.0} MB/s", body.len(), (body.len() * rounds) as f64 / best / 1e6);
         }
     }
 }

@@ -6,12 +6,25 @@
 //!
 //! It is also the truncation detector: a body that ends before the array's closing `]` is an
 //! error, never a short last page.
+//!
+//! What it checks. The array around the records, exactly: an optional UTF-8 byte order mark,
+//! `[`, objects separated by single commas, `]`, then only white space — anything else is
+//! `DECODE` (`[1]`, `[{},]`, `[,{}]`, `[{} {}]`, `[{}]x`). Inside a record, a plain scan only
+//! finds where the record ends — the `}` that brings the count of `{`/`[` against `}`/`]`
+//! outside strings back to zero — and does not check its JSON: `{"a" "b"}` or `{"a":1,}` is
+//! cut out as a record, and it is the parser that decodes the batch (`JSON.parse`, serde_json)
+//! that refuses it (`DECODE`); a record dropped unread as a repeat
+//! ([`retain_ready`](RecordScanner::retain_ready)) is never checked. With
+//! [`fingerprint_records`](RecordScanner::fingerprint_records) (a sync, which hands out only
+//! the changed records: the unchanged ones are never decoded) each record is cut out by a
+//! [`RecordWalk`], which accepts exactly what serde_json accepts (see
+//! [`crate::record::fingerprint`]): a malformed record is `DECODE` here.
 
 use std::ops::Range;
 
 use crate::error::Error;
 use crate::json::skip_string_bytes;
-use crate::record::{RecordWalk, Walked};
+use crate::record::{hash_bytes, RecordWalk, Walked};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -51,7 +64,8 @@ pub struct RecordScanner {
     max_record: usize,
     /// The last error was a record over `max_record` (not worth a retry).
     oversized: bool,
-    /// FNV-1a of the body's first record, once it is complete (to notice a repeated page).
+    /// A hash of the body's first record, once it is complete (to notice a repeated page;
+    /// never stored, so it is not part of any format).
     first_record: Option<u64>,
     /// Records were dropped from between the ready ones (`retain_ready`): they are no longer
     /// one contiguous span of the buffer.
@@ -100,8 +114,9 @@ impl RecordScanner {
     }
 
     /// Fingerprint each record while scanning it (see [`crate::record`]); take them with
-    /// [`take_each_printed`](Self::take_each_printed). Malformed JSON inside a record is then
-    /// found here (`DECODE`), not later.
+    /// [`take_each_printed`](Self::take_each_printed). Malformed JSON inside a record (what
+    /// serde_json would refuse: see [`crate::record::fingerprint`]) is then found here
+    /// (`DECODE`), as soon as the bytes so far cannot begin a record.
     pub fn fingerprint_records(&mut self) {
         self.walk = Some(RecordWalk::default());
     }
@@ -299,7 +314,7 @@ impl RecordScanner {
             return Err(self.oversized_error());
         }
         if self.complete == 0 {
-            self.first_record = Some(fnv1a(&self.buf[self.record_start..end]));
+            self.first_record = Some(hash_bytes(FIRST_RECORD, &self.buf[self.record_start..end]));
         }
         self.ready.push(self.record_start..end);
         self.complete += 1;
@@ -439,10 +454,9 @@ impl RecordScanner {
 /// Buffer capacity kept from one body to the next; more is given back.
 const RETAINED_CAPACITY: usize = 1 << 20;
 
-/// FNV-1a, 64 bits: a cheap fingerprint (not a defence against a server choosing collisions).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-}
+/// The seed of [`RecordScanner::first_record`]'s hash (the crate's one byte hash,
+/// [`hash_bytes`]: not a defence against a server choosing collisions).
+const FIRST_RECORD: u64 = 0x6669_7273_74;
 
 fn decode_error(message: &str) -> Error {
     Error::Decode(message.to_string())
@@ -525,7 +539,22 @@ mod tests {
 
     #[test]
     fn a_fingerprinting_scan_finds_malformed_records_and_overlong_ones() {
-        for body in [&br#"[{"a"}]"#[..], br#"[{"a":1]]"#, br#"[{"a":"\q"}]"#, br#"[{{}}]"#, br#"[{"a":"\u12"}]"#] {
+        for body in [
+            &br#"[{"a"}]"#[..],
+            br#"[{"a":1]]"#,
+            br#"[{"a":"\q"}]"#,
+            br#"[{{}}]"#,
+            br#"[{"a":"\u12"}]"#,
+            br#"[{"a" "b"}]"#,
+            br#"[{"a":tru}]"#,
+            br#"[{"a":[1,]}]"#,
+            br#"[{"a":1,}]"#,
+            br#"[{"a":1 "b":2}]"#,
+            br#"[{,}]"#,
+            br#"[{"a":01}]"#,
+            b"[{\"a\":\"\x01\"}]",
+            b"[{\"a\":\"\xff\"}]",
+        ] {
             for size in [1, 3, body.len()] {
                 let err = scan_chunks_printed(body, &[size], true).unwrap_err();
                 assert_eq!(err.code(), "DECODE", "{}", String::from_utf8_lossy(body));
@@ -620,6 +649,14 @@ mod tests {
         }
         assert_eq!(scan_chunks(body, &[3]).unwrap(), (vec![r#"{"a":1}"#.into(), r#"{"b":2}"#.into()], true));
         assert!(scan_chunks(b"[]", &[1]).unwrap().1);
+    }
+
+    #[test]
+    fn a_plain_scan_checks_the_array_but_not_inside_records() {
+        // The records are cut out as they are; the batch's parser refuses them.
+        let (records, closed) = scan_chunks(br#"[{"a" "b"},{"a":1,}]"#, &[3]).unwrap();
+        assert!(closed);
+        assert_eq!(records, [r#"{"a" "b"}"#, r#"{"a":1,}"#]);
     }
 
     #[test]
