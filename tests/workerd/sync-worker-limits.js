@@ -24,6 +24,8 @@ export const LIMITS = {
   queueBatchBytes: 256_000,
 };
 
+const PAID = { ...LIMITS };
+
 const encoder = new TextEncoder();
 const byteLength = (v) =>
   typeof v === "string" ? (/^[\x00-\x7f]*$/.test(v) ? v.length : encoder.encode(v).length) : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? v.byteLength : 8;
@@ -303,6 +305,10 @@ async function control(request, url) {
     case "/__test/route":
       S.route = body.to ? { from: body.from, to: body.to } : null;
       return Response.json({ ok: true });
+    case "/__test/limits":
+      // Lowered by a test that checks this wrapper bites; {} restores the Paid limits.
+      Object.assign(LIMITS, PAID, body);
+      return Response.json(LIMITS);
     case "/__test/harness":
       S.harness = body.url ?? null;
       return Response.json({ ok: true });

@@ -276,6 +276,29 @@ test("no invocation crossed a Paid limit; secrets never reach D1", async () => {
   }
 });
 
+test("the limits wrapper bites: with the D1 query limit lowered to 1, /export's second chunk fails its invocation and is recorded", async () => {
+  const all = (await (await m.mf.dispatchFetch("http://mirror/export")).text()).split("\n").length - 1;
+  assert.ok(all > 1000, "more than one chunk");
+  await m.control("limits", { d1Queries: 1 });
+  let lines;
+  try {
+    const res = await m.mf.dispatchFetch("http://mirror/export");
+    lines = (await res.text().catch(() => "")).split("\n").length - 1;
+  } finally {
+    await m.control("limits", {});
+  }
+  try {
+    assert.ok(lines <= 1000, `the export broke off after its first chunk (${lines} of ${all} lines)`);
+    const s = await m.stats();
+    assert.deepEqual(
+      s.violations.map((v) => [v.kind, v.what, v.value, v.max]),
+      [["fetch", "D1 queries", 2, 1]],
+    );
+  } finally {
+    await m.control("reset");
+  }
+});
+
 test("schema.sql splits into its statements (triggers whole)", () => {
   const statements = schemaStatements(
     "CREATE TABLE a (x INT); -- a; comment\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO a VALUES (1);\n  INSERT INTO a VALUES (2);\nEND;\nCREATE INDEX i ON a (x);\n",
