@@ -266,6 +266,23 @@ test("GET /export: every mirrored customer as stored, NDJSON, in keyset chunks",
   assert.equal(one.length, mock.distributors[1].customerCount);
 });
 
+test("the change log and the run log are pruned when a run completes (CHANGES_KEEP_DAYS, 30 by default)", async () => {
+  const db = await m.db();
+  const old = "2000-01-01T00:00:00.000Z";
+  await db.batch([
+    db.prepare("INSERT INTO mirror_changes (run_id, org, customer_id, type, name, at) VALUES (0, ?, 'old-one', 'changed', 'Old', ?)").bind(reseller, old),
+    db.prepare("INSERT INTO mirror_changes (run_id, org, customer_id, type, name, at) VALUES (0, ?, 'old-two', 'changed', 'Old', ?)").bind(org, old),
+    db.prepare("INSERT INTO mirror_run_log (org, started_at, finished_at, status) VALUES (?, ?, ?, 'complete')").bind(reseller, old, old),
+  ]);
+  const recent = (await db.prepare("SELECT COUNT(*) AS n FROM mirror_changes WHERE org = ? AND at > ?").bind(reseller, old).first()).n;
+  await m.run(reseller);
+  const left = (await db.prepare("SELECT customer_id AS id FROM mirror_changes WHERE at = ?").bind(old).all()).results.map((r) => r.id);
+  assert.deepEqual(left, ["old-two"], "the reseller's run pruned its own old entries, not another organization's");
+  assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM mirror_changes WHERE org = ? AND at > ?").bind(reseller, old).first()).n, recent);
+  assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM mirror_run_log WHERE started_at = ?").bind(old).first()).n, 0);
+  await db.prepare("DELETE FROM mirror_changes WHERE at = ?").bind(old).run();
+});
+
 test("no invocation crossed a Paid limit; secrets never reach D1", async () => {
   const s = await assertWithinLimits(m, "read API file");
   assert.ok(s.invocations > 20 && s.byKind.alarm > 5, JSON.stringify(s.byKind));
