@@ -8,12 +8,14 @@ use futures_util::StreamExt;
 use js_sys::Function;
 use web_sys::AbortSignal;
 
+use crate::call::{self, PreparedCall};
+use crate::cursor::Cursor;
 use crate::error::Error;
 use crate::model::Customer;
-use crate::pager::{ClientConfig, EventSink, PageRun, RunOptions, Target};
-use crate::query::{check_base_url, check_header, validate_org_id, CustomerQuery};
+use crate::pager::{ClientConfig, EventSink, RunOptions, Target};
+use crate::query::{check_base_url, check_header, CustomerQuery};
 use crate::secrets::{is_credential_header, Secrets};
-use crate::stream::{customer_stream, ChangeStream};
+use crate::stream::{cursor_customers, cursor_pages, ChangeStream, CustomerPage};
 use crate::sync::SyncRun;
 use crate::transport::fetch::{page_origin, FetchTransport, TokenSource};
 
@@ -76,13 +78,6 @@ impl Default for ClientOptions {
     }
 }
 
-/// A call's target, query and run settings, checked by [`Client::check`].
-#[derive(Clone)]
-pub(crate) struct CheckedRun {
-    pub target: Target,
-    pub query: CustomerQuery,
-    pub options: RunOptions,
-}
 
 /// IDs without repeats (ignoring ASCII case), each where it first appears. A JS `Set` rather
 /// than a Rust hash set or a sort: those cost the wasm ~2 KB gzip.
@@ -183,16 +178,12 @@ impl Client {
         Ok(Client { config: Rc::new(config), token, fetch })
     }
 
-    /// Check what a run will fetch, and its settings, before anything is sent: the one place
-    /// a call's arguments are validated.
-    pub(crate) fn check(target: Target, query: CustomerQuery, options: RunOptions) -> Result<CheckedRun, Error> {
-        query.validate()?;
-        match &target {
-            Target::Org(id) => validate_org_id(id)?,
-            Target::Ids(batches) => batches.iter().flatten().try_for_each(|id| validate_org_id(id))?,
-        }
-        options.validate()?;
-        Ok(CheckedRun { target, query, options })
+    /// Start a prepared call ([`call::start`]) over `fetch`, spawning concurrent batches' pump
+    /// on the JS event loop.
+    pub(crate) fn start(&self, call: &PreparedCall, signal: Option<AbortSignal>) -> (Cursor<FetchTransport>, FetchTransport) {
+        let transport = self.transport(signal);
+        let cursor = call::start(transport.clone(), self.config.clone(), call, js_sys::Date::now(), wasm_bindgen_futures::spawn_local);
+        (cursor, transport)
     }
 
     /// A transport for one run; `signal` cancels it.
@@ -200,23 +191,43 @@ impl Client {
         FetchTransport::new(self.fetch.clone(), self.token.clone(), signal, self.config.secrets.clone())
     }
 
-    /// A run over every page. `signal` cancels it.
-    pub(crate) fn page_run(&self, checked: &CheckedRun, signal: Option<AbortSignal>) -> PageRun<FetchTransport> {
-        let CheckedRun { target, query, options } = checked.clone();
-        PageRun::new(self.transport(signal), self.config.clone(), options, target, query)
-    }
-
     /// Every customer of `org_id` (a distributor, reseller or customer ID), page after page.
     pub fn customers(&self, org_id: &str, query: CustomerQuery) -> impl Stream<Item = Result<Customer, Error>> {
-        let run = Self::check(Target::Org(org_id.to_string()), query, self.config.run).map(|c| self.page_run(&c, None));
-        Self::stream_or_error(run)
+        self.customer_stream(Target::Org(org_id.to_string()), query, None, 1)
     }
 
-    /// Every customer of these organization IDs (POST, in batches of `run.batch_size`).
+    /// Every customer of these organization IDs (POST, in batches of `run.batch_size`, one
+    /// batch at a time).
     pub fn customers_by_ids(&self, ids: &[String], query: CustomerQuery) -> impl Stream<Item = Result<Customer, Error>> {
-        let target = Target::batches(unique_ids(ids.iter().cloned()), self.config.run.batch_size);
-        let run = Self::check(target, query, self.config.run).map(|c| self.page_run(&c, None));
-        Self::stream_or_error(run)
+        self.customers_by_ids_concurrently(ids, query, 1)
+    }
+
+    /// [`customers_by_ids`](Self::customers_by_ids) with up to `concurrency` batches fetched
+    /// at once (1 to 16; JS's default is 4), still handed out in input order.
+    pub fn customers_by_ids_concurrently(&self, ids: &[String], query: CustomerQuery, concurrency: usize) -> impl Stream<Item = Result<Customer, Error>> {
+        self.customer_stream(Target::Ids(vec![unique_ids(ids.iter().cloned())]), query, None, concurrency)
+    }
+
+    /// The pages of `org_id`, each whole with the token that resumes after it; with
+    /// `continuation_token`, from the page after the one that gave it (same organization and
+    /// query, no `page`: else `InvalidArgument`). Like JS's `customers(orgId).byPage()`.
+    pub fn pages(&self, org_id: &str, query: CustomerQuery, continuation_token: Option<&str>) -> impl Stream<Item = Result<CustomerPage, Error>> {
+        let page_size = query.effective_page_size();
+        match call::prepare(Target::Org(org_id.to_string()), query, self.config.run, continuation_token, 1) {
+            Ok(call) => cursor_pages(self.start(&call, None).0, page_size).left_stream(),
+            Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
+        }
+    }
+
+    /// Up to `limit` customers of `org_id` (all without one) in a `Vec`; nothing is fetched
+    /// past the page that reaches the limit. Like JS's `toArray({ limit })`.
+    pub async fn customers_to_vec(&self, org_id: &str, query: CustomerQuery, limit: Option<usize>) -> Result<Vec<Customer>, Error> {
+        let mut stream = Box::pin(self.customers(org_id, query).take(limit.unwrap_or(usize::MAX)));
+        let mut out = Vec::new();
+        while let Some(c) = stream.next().await {
+            out.push(c?);
+        }
+        Ok(out)
     }
 
     /// What changed under `org_id` since `snapshot` (every customer is `Added` without one):
@@ -241,13 +252,13 @@ impl Client {
         if query.page.is_some() {
             return Err(Error::InvalidArgument("sync always reads every page: leave out `page`".into()));
         }
-        let CheckedRun { query, options, .. } = Self::check(Target::Org(org_id.to_string()), query, options)?;
+        let call::CheckedRun { query, options, .. } = call::check(Target::Org(org_id.to_string()), query, options)?;
         SyncRun::new(self.transport(signal), self.config.clone(), options, org_id, query, snapshot)
     }
 
-    fn stream_or_error(run: Result<PageRun<FetchTransport>, Error>) -> impl Stream<Item = Result<Customer, Error>> {
-        match run {
-            Ok(run) => customer_stream(run).left_stream(),
+    fn customer_stream(&self, target: Target, query: CustomerQuery, token: Option<&str>, concurrency: usize) -> impl Stream<Item = Result<Customer, Error>> {
+        match call::prepare(target, query, self.config.run, token, concurrency) {
+            Ok(call) => cursor_customers(self.start(&call, None).0).left_stream(),
             Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
         }
     }

@@ -26,14 +26,16 @@
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
 //! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`json`] (JSON text helpers, a leaf), [`retry`]
-//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`secrets`] (the one list of a client's credentials), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`cursor`] (one run of any kind as groups of records: what both APIs are built on), [`call`] (a call checked once, for both APIs, and started as a cursor), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`secrets`] (the one list of a client's credentials), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
 #![deny(missing_docs)]
 
 pub mod ascii;
 pub mod batches;
+pub mod call;
 pub mod continuation;
+pub mod cursor;
 pub mod error;
 pub mod json;
 pub mod model;
@@ -67,5 +69,5 @@ pub use model::*;
 pub use pager::{AppxiteEvent, PageRun, Progress, RunOptions, Target};
 pub use query::CustomerQuery;
 pub use retry::{RetryOptions, RetryPolicy};
-pub use stream::{customer_stream, ChangeStream};
+pub use stream::{customer_stream, ChangeStream, CustomerPage};
 pub use sync::SyncStats;

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::secrets::Secrets;
 use crate::json::{json_message, json_quote};
 use crate::query::{encode_path_segment, CustomerQuery};
-use crate::record::{customer_id, SeenIds};
+use crate::record::{customer_id, id_key, SeenIds};
 use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
 use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
 use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
@@ -185,9 +185,32 @@ impl RunOptions {
         if self.max_pages == Some(0) {
             return Err(Error::InvalidArgument("maxPages must be at least 1".into()));
         }
+        if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
+            return Err(Error::InvalidArgument(format!("batchSize must be a whole number from 1 to {MAX_BATCH_SIZE}")));
+        }
+        let r = &self.retry;
+        let ms_ok = |ms: u64| ms <= MAX_RETRY_DELAY_MS;
+        if r.max_retries > MAX_RETRIES || r.budget > MAX_RETRY_BUDGET || !ms_ok(r.base_delay_ms) || !ms_ok(r.max_delay_ms) || !ms_ok(r.max_retry_after_ms) {
+            return Err(Error::InvalidArgument(format!(
+                "retry: maxRetries must be from 0 to {MAX_RETRIES}, budget from 0 to {MAX_RETRY_BUDGET}, and \
+                 baseDelayMs, maxDelayMs and maxRetryAfterMs from 0 to {MAX_RETRY_DELAY_MS}"
+            )));
+        }
         Ok(())
     }
 }
+
+// Every limit a caller's settings are checked against, in one place (both APIs validate here).
+/// The most IDs in one POST (`batchSize`): what the API takes.
+pub const MAX_BATCH_SIZE: usize = 1000;
+/// The most retries of one request (`retry.maxRetries`).
+pub const MAX_RETRIES: u32 = 100;
+/// The largest run-wide retry budget (`retry.budget`).
+pub const MAX_RETRY_BUDGET: u32 = 10_000;
+/// The longest backoff or `Retry-After` a caller may allow (`retry.*Ms`): a day.
+pub const MAX_RETRY_DELAY_MS: u64 = 86_400_000;
+/// The most ID batches `customersByIds` runs at once (`concurrency`).
+pub const MAX_CONCURRENCY: usize = 16;
 
 /// The largest `maxRecordBytes` accepted: 1 GiB (a quarter of what wasm32 can address).
 pub const MAX_RECORD_BYTES_LIMIT: usize = 1 << 30;
@@ -297,6 +320,8 @@ pub struct PageRun<T: Transport> {
     armed: Option<Armed<T::Timer>>,
     /// Customers handed out in this run (see `drop_repeats`).
     seen: Rc<RefCell<SeenIds>>,
+    /// The current page's last customer so far, by [`id_key`].
+    page_last_key: Option<u64>,
     finished: bool,
 }
 
@@ -390,6 +415,7 @@ impl<T: Transport> PageRun<T> {
             pending_error: None,
             armed: None,
             seen: Rc::default(),
+            page_last_key: None,
             finished,
             transport,
         }
@@ -504,10 +530,25 @@ impl<T: Transport> PageRun<T> {
     /// caller takes them all before advancing again. Records without a `customerId` pass.
     fn drop_repeats(&mut self) {
         let mut seen = self.seen.borrow_mut();
+        let mut last = self.page_last_key;
         self.scanner.retain_ready(|record| match customer_id(record) {
-            Ok(Some(id)) => seen.first_time(&id),
+            Ok(Some(id)) => {
+                let key = id_key(&id);
+                let first = seen.insert_key(key);
+                if first {
+                    last = Some(key);
+                }
+                first
+            }
             _ => true,
         });
+        self.page_last_key = last;
+    }
+
+    /// The [`id_key`] of the current page's last customer handed out so far (what a
+    /// continuation token resumes after), reset for the next page.
+    pub fn take_page_last_key(&mut self) -> Option<u64> {
+        self.page_last_key.take()
     }
 
     /// A server that ignores `page` sends the page before again: its first record is the

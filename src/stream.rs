@@ -1,5 +1,6 @@
-//! The Rust API: a run as a `futures::Stream` of typed [`Customer`]s, decoded with serde_json
-//! record by record as the body streams in.
+//! The Rust API: a run's [`Cursor`] as a `futures::Stream` of typed [`Customer`]s (or of
+//! whole pages with their continuation tokens), each group decoded with serde_json as the
+//! body streams in.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -8,6 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use crate::cursor::{Cursor, Source};
 use crate::error::Error;
 use crate::model::{Customer, CustomerChange};
 use crate::pager::PageRun;
@@ -21,7 +23,7 @@ use crate::transport::Transport;
 /// use appxite_customers::{customer_stream, transport::Transport, Error, PageRun};
 /// use futures_util::StreamExt;
 ///
-/// async fn names<T: Transport>(run: PageRun<T>) -> Result<Vec<String>, Error> {
+/// async fn names<T: Transport + Clone + 'static>(run: PageRun<T>) -> Result<Vec<String>, Error> {
 ///     let mut customers = Box::pin(customer_stream(run));
 ///     let mut names = vec![];
 ///     while let Some(customer) = customers.next().await {
@@ -30,40 +32,71 @@ use crate::transport::Transport;
 ///     Ok(names)
 /// }
 /// ```
-pub fn customer_stream<T: Transport>(run: PageRun<T>) -> impl Stream<Item = Result<Customer, Error>> {
-    struct State<T: Transport> {
-        run: PageRun<T>,
-        queue: VecDeque<Customer>,
-        failed: bool,
-    }
-    let state = State { run, queue: VecDeque::new(), failed: false };
-    futures_util::stream::unfold(state, |mut s| async move {
-        if s.failed {
+pub fn customer_stream<T: Transport + Clone + 'static>(run: PageRun<T>) -> impl Stream<Item = Result<Customer, Error>> {
+    cursor_customers(Cursor::new(Source::Listing(run), None))
+}
+
+/// Decode a group of records (a JSON array text) with serde_json.
+fn decode_customers(json: &[u8]) -> Result<Vec<Customer>, Error> {
+    serde_json::from_slice(json).map_err(|e| Error::Decode(format!("a customer record is malformed: {e}")))
+}
+
+/// Every customer a cursor gives, in order; the stream ends after the first error.
+pub fn cursor_customers<T: Transport + Clone + 'static>(cursor: Cursor<T>) -> impl Stream<Item = Result<Customer, Error>> {
+    let state = (cursor, VecDeque::<Customer>::new(), false);
+    futures_util::stream::unfold(state, |(mut cursor, mut queue, failed)| async move {
+        loop {
+            if let Some(c) = queue.pop_front() {
+                return Some((Ok(c), (cursor, queue, failed)));
+            }
+            if failed {
+                return None;
+            }
+            match cursor.next(decode_customers).await {
+                Ok(Some(group)) => queue.extend(group.decoded.unwrap_or_default()),
+                Ok(None) => return None,
+                Err(e) => return Some((Err(e), (cursor, queue, true))),
+            }
+        }
+    })
+}
+
+/// One page of customers: the Rust form of the JS `CustomerPage`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerPage {
+    /// 1-based page number.
+    pub page: u32,
+    /// The page size asked for.
+    pub page_size: u32,
+    /// Its customers (repeats of earlier pages dropped, as everywhere).
+    pub items: Vec<Customer>,
+    /// `Client::pages` of an organization: resumes after this page — in another process, a
+    /// later request — with the same organization and query.
+    pub continuation_token: Option<String>,
+}
+
+/// A cursor's pages, each whole, with its continuation token; empty pages (one past the end)
+/// are not yielded. The stream ends after the first error.
+pub fn cursor_pages<T: Transport + Clone + 'static>(cursor: Cursor<T>, page_size: u32) -> impl Stream<Item = Result<CustomerPage, Error>> {
+    futures_util::stream::unfold((cursor, false), move |(mut cursor, failed)| async move {
+        if failed {
             return None;
         }
+        let mut items = Vec::new();
         loop {
-            if let Some(c) = s.queue.pop_front() {
-                return Some((Ok(c), s));
-            }
-            match s.run.advance().await {
-                Ok(None) => return None,
-                Ok(Some(_)) => {
-                    let decoded: Result<Vec<Customer>, _> =
-                        s.run.scanner().take_each().map(serde_json::from_slice::<Customer>).collect();
-                    match decoded {
-                        Ok(list) => s.queue.extend(list),
-                        Err(e) => {
-                            s.failed = true;
-                            s.run.close();
-                            return Some((Err(Error::Decode(format!("a customer record is malformed: {e}"))), s));
-                        }
+            match cursor.next(decode_customers).await {
+                Ok(Some(group)) => {
+                    items.extend(group.decoded.unwrap_or_default());
+                    if group.page_complete && !items.is_empty() {
+                        let page = CustomerPage { page: group.page, page_size, items, continuation_token: group.continuation };
+                        return Some((Ok(page), (cursor, false)));
+                    }
+                    if group.page_complete {
+                        items = Vec::new();
                     }
                 }
-                Err(e) => {
-                    s.failed = true;
-                    s.run.close();
-                    return Some((Err(e), s));
-                }
+                Ok(None) => return None,
+                Err(e) => return Some((Err(e), (cursor, true))),
             }
         }
     })

@@ -980,3 +980,106 @@ proptest! {
         }
     }
 }
+
+/// The core both APIs are built on: a call checked once (`call::prepare`) and started as a
+/// `Cursor` (`call::start`).
+mod call_and_cursor {
+    use super::*;
+    use appxite_customers::call::{prepare, start};
+    use appxite_customers::pager::{MAX_BATCH_SIZE, MAX_CONCURRENCY, MAX_RETRIES};
+    use appxite_customers::Target;
+    use futures_executor::LocalPool;
+    use futures_util::task::LocalSpawnExt;
+
+    /// Every page of a cursor: (its customer IDs, its continuation token).
+    fn pages(s: &Rc<RefCell<Server>>, page_size: u32, token: Option<&str>) -> Result<Vec<(Vec<String>, Option<String>)>, Error> {
+        let query = CustomerQuery { page_size: Some(page_size), ..Default::default() };
+        let options = RunOptions { retry: RetryPolicy::none(), ..RunOptions::default() };
+        let call = prepare(Target::Org("org".into()), query, options, token, 1)?;
+        let mut cursor = start(Scripted(s.clone(), 64), config(None), &call, 0.0, |_| unreachable!("no batches"));
+        block_on(async {
+            let (mut out, mut ids) = (vec![], vec![]);
+            while let Some(group) = cursor.next(|json| Ok(serde_json::from_slice::<Vec<serde_json::Value>>(json).unwrap())).await? {
+                ids.extend(group.decoded.unwrap_or_default().iter().map(|c| c["customerId"].as_str().unwrap().to_string()));
+                if group.page_complete && !ids.is_empty() {
+                    out.push((std::mem::take(&mut ids), group.continuation));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    #[test]
+    fn every_continuation_token_resumes_after_its_page_with_each_customer_once() {
+        let s = server(45, vec![], "stale-or-good");
+        let all = pages(&s, 10, None).unwrap();
+        assert_eq!(all.iter().map(|p| p.0.len()).collect::<Vec<_>>(), [10, 10, 10, 10, 5]);
+        assert!(all.iter().all(|p| p.1.is_some()), "every complete page has a token");
+        let every: Vec<String> = all.iter().flat_map(|p| p.0.clone()).collect();
+        for (k, (_, token)) in all.iter().enumerate() {
+            let rest: Vec<String> = pages(&s, 10, token.as_deref()).unwrap().into_iter().flat_map(|p| p.0).collect();
+            assert_eq!(rest, every[((k + 1) * 10).min(every.len())..].to_vec(), "resumed after page {}", k + 1);
+        }
+        // A customer inserted before the resumed page pushes the page's last one onto the
+        // next: the token still hands it out once.
+        let token = all[1].1.clone().unwrap();
+        s.borrow_mut().customers.insert(3, "inserted".into());
+        let rest: Vec<String> = pages(&s, 10, Some(&token)).unwrap().into_iter().flat_map(|p| p.0).collect();
+        assert_eq!(rest, every[20..].to_vec());
+        // Another query, or with page: refused before any request.
+        let other = CustomerQuery { page_size: Some(10), include_tenants: Some(true), ..Default::default() };
+        assert_eq!(prepare(Target::Org("org".into()), other, RunOptions::default(), Some(&token), 1).unwrap_err().code(), "INVALID_ARGUMENT");
+        let paged = CustomerQuery { page_size: Some(10), page: Some(2), ..Default::default() };
+        assert_eq!(prepare(Target::Org("org".into()), paged, RunOptions::default(), Some(&token), 1).unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn concurrent_batches_come_out_of_the_cursor_in_input_order() {
+        let s = server(0, vec![], "stale-or-good");
+        let ids: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        // Later batches answer sooner, so they finish out of order.
+        s.borrow_mut().latency = ids.iter().enumerate().map(|(i, id)| (id.clone(), 3 * (ids.len() - i))).collect();
+        let options = RunOptions { batch_size: 1, retry: RetryPolicy::none(), timeout_ms: None, ..RunOptions::default() };
+        let call = prepare(Target::Ids(vec![ids.clone()]), CustomerQuery::default(), options, None, 3).unwrap();
+        let mut pool = LocalPool::new();
+        let spawner = pool.spawner();
+        let mut cursor = start(Scripted(s.clone(), 16), config(None), &call, 0.0, |pump| spawner.spawn_local(pump).unwrap());
+        let got = pool.run_until(async move {
+            let mut got = vec![];
+            while let Some(group) = cursor.next(|json| Ok(serde_json::from_slice::<Vec<serde_json::Value>>(json).unwrap())).await.unwrap() {
+                assert!(group.page_complete && group.continuation.is_none());
+                got.extend(group.decoded.unwrap().iter().map(|c| c["customerId"].as_str().unwrap().to_string()));
+            }
+            got
+        });
+        let want: Vec<String> = ids.iter().flat_map(|id| (0..3).map(move |k| format!("{id}-{k}"))).collect();
+        assert_eq!(got, want);
+        assert!(s.borrow().max_open > 1, "batches ran at once");
+    }
+
+    /// Every limit of a call, checked in the core (the JS API reads the same values and
+    /// hands them here: tests/node/sdk.test.mjs checks the same table through it).
+    #[test]
+    fn every_limit_is_checked_in_one_place() {
+        let ok = RunOptions::default();
+        let org = || Target::Org("org".into());
+        let bad: Vec<(&str, RunOptions, usize)> = vec![
+            ("batchSize 0", RunOptions { batch_size: 0, ..ok }, 1),
+            ("batchSize over the API's", RunOptions { batch_size: MAX_BATCH_SIZE + 1, ..ok }, 1),
+            ("maxRetries", RunOptions { retry: RetryPolicy { max_retries: MAX_RETRIES + 1, ..ok.retry }, ..ok }, 1),
+            ("a day of backoff and more", RunOptions { retry: RetryPolicy { max_delay_ms: 86_400_001, ..ok.retry }, ..ok }, 1),
+            ("timeoutMs 0", RunOptions { timeout_ms: Some(0), ..ok }, 1),
+            ("maxPages 0", RunOptions { max_pages: Some(0), ..ok }, 1),
+            ("maxRecordBytes 0", RunOptions { max_record_bytes: 0, ..ok }, 1),
+            ("concurrency 0", ok, 0),
+            ("concurrency over the cap", ok, MAX_CONCURRENCY + 1),
+        ];
+        for (what, options, concurrency) in bad {
+            let e = prepare(org(), CustomerQuery::default(), options, None, concurrency).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT", "{what}");
+        }
+        assert!(prepare(org(), CustomerQuery::default(), RunOptions { batch_size: MAX_BATCH_SIZE, ..ok }, None, MAX_CONCURRENCY).is_ok());
+        let page_zero = CustomerQuery { page_size: Some(0), ..Default::default() };
+        assert_eq!(prepare(org(), page_zero, ok, None, 1).unwrap_err().code(), "INVALID_ARGUMENT");
+    }
+}

@@ -274,3 +274,38 @@ async fn sync_streams_what_changed_and_ends_with_the_snapshot() {
     assert_eq!(e.code(), "INVALID_ARGUMENT");
     assert_eq!(request_count().await, before);
 }
+
+/// What the JS API has, the Rust API has too: pages with continuation tokens (resumed in a
+/// new stream), concurrent ID batches in input order, and a limited collect.
+#[wasm_bindgen_test]
+async fn pages_resume_from_their_tokens_batches_run_concurrently_and_collect_stops_at_a_limit() {
+    let resellers = orgs("reseller").await;
+    let (id, count, _, _) = resellers[0].clone();
+    let c = client("dev-token");
+    let query = CustomerQuery { page_size: Some(40), ..Default::default() };
+    let pages: Vec<_> = c.pages(&id, query.clone(), None).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(pages.iter().map(|p| p.items.len() as u32).sum::<u32>(), count);
+    assert!(pages.iter().all(|p| p.page_size == 40 && p.continuation_token.is_some()));
+    let every: Vec<String> = pages.iter().flat_map(|p| p.items.iter().map(|c| c.customer_id.clone())).collect();
+    let token = pages[1].continuation_token.clone().unwrap();
+    let rest_pages: Vec<_> = c.pages(&id, query.clone(), Some(&token)).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().unwrap();
+    let rest: Vec<String> = rest_pages.iter().flat_map(|p: &appxite_customers::CustomerPage| p.items.iter().map(|c| c.customer_id.clone())).collect();
+    assert_eq!(rest, every[80..].to_vec());
+    let other = CustomerQuery { include_tenants: Some(true), ..query.clone() };
+    let e = Box::pin(c.pages(&id, other, Some(&token))).next().await.unwrap().unwrap_err();
+    assert_eq!(e.code(), "INVALID_ARGUMENT");
+
+    let platform = &resellers[0].3;
+    let ids: Vec<String> = resellers.iter().filter(|r| &r.3 == platform).take(4).map(|r| r.0.clone()).collect();
+    let sequential: Vec<String> = all(c.customers_by_ids(&ids, CustomerQuery::default())).await.unwrap().into_iter().map(|c| c.customer_id).collect();
+    let at_once: Vec<String> =
+        all(c.customers_by_ids_concurrently(&ids, CustomerQuery::default(), 4)).await.unwrap().into_iter().map(|c| c.customer_id).collect();
+    assert_eq!(at_once, sequential, "input order, whatever finishes first");
+    let e = all(c.customers_by_ids_concurrently(&ids, CustomerQuery::default(), 17)).await.unwrap_err();
+    assert_eq!(e.code(), "INVALID_ARGUMENT");
+
+    let before = request_count().await;
+    let five = c.customers_to_vec(&id, query, Some(5)).await.unwrap();
+    assert_eq!(five.iter().map(|c| c.customer_id.clone()).collect::<Vec<_>>(), every[..5].to_vec());
+    assert_eq!(request_count().await - before, 1.0, "nothing fetched past the page that reached the limit");
+}

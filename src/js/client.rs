@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use super::errors::{invalid, to_js};
 use super::options::{self, RUN_KEYS};
 use super::pager::{CustomerPager, JsSyncRun, PagerSpec};
-use crate::continuation::Continuation;
+use crate::call::DEFAULT_CONCURRENCY;
 use crate::client::{unique_ids, Client, ClientOptions};
 use crate::pager::{AppxiteEvent, RunOptions, Target};
 use crate::query::CustomerQuery;
@@ -17,8 +17,6 @@ use crate::transport::fetch::TokenSource;
 const CLIENT_KEYS: &[&str] = &["baseUrl", "referer", "token", "subscriptionKey", "headers", "secretHeaders", "fetch", "onEvent"];
 const CALL_KEYS: &[&str] = &["signal", "concurrency", "continuationToken"];
 const SYNC_KEYS: &[&str] = &["signal", "snapshot"];
-/// ID batches `customersByIds` runs at once by default.
-const DEFAULT_CONCURRENCY: usize = 4;
 
 /// A client of Appxite's "GET All Customers" endpoint. See `AppxiteClientOptions`.
 /// @example
@@ -178,29 +176,14 @@ impl AppxiteClient {
 
     fn pager(&self, target: Target, options: &JsValue) -> Result<CustomerPager, JsValue> {
         let o = options::object(options, "options", &[CustomerQuery::KEYS, RUN_KEYS, CALL_KEYS])?;
-        let mut query = options::query(&o)?;
-        let mut resumed_after = None;
-        if let Some(token) = options::string(&o, "continuationToken")? {
-            let Target::Org(org) = &target else {
-                return Err(invalid("continuationToken resumes `customers(orgId)` only"));
-            };
-            if query.page.is_some() {
-                return Err(invalid("pass either page or continuationToken, not both"));
-            }
-            let resume = Continuation::decode(&token, org, &query).map_err(|e| to_js(&e, None))?;
-            query.page = Some(resume.page);
-            resumed_after = resume.last_id;
-        }
+        let query = options::query(&o)?;
+        let token = options::string(&o, "continuationToken")?;
         let run = options::run_options(&o, self.client.config.run)?;
         let signal = options::signal(&o)?;
-        let concurrency = options::whole(&o, "concurrency", 1, 16)?.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
-        let target = match target {
-            Target::Ids(mut b) => Target::batches(b.remove(0), run.batch_size),
-            t => t,
-        };
-        // Checked now, so bad input fails before any request.
-        let checked = Client::check(target, query, run).map_err(|e| to_js(&e, None))?;
-        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), checked, signal, concurrency, resumed_after }))
+        let concurrency = options::whole(&o, "concurrency", 0, u32::MAX as u64)?.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+        // Checked now, in the core, so bad input fails before any request.
+        let call = crate::call::prepare(target, query, run, token.as_deref(), concurrency).map_err(|e| to_js(&e, None))?;
+        Ok(CustomerPager::new(PagerSpec { client: self.client.clone(), call, signal }))
     }
 }
 

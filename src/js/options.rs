@@ -129,14 +129,15 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
         Some(v) if v.as_bool() == Some(false) => run.retry = RetryPolicy::none(),
         Some(v) if v.as_bool() == Some(true) => run.retry = RetryPolicy::default(),
         Some(v) => {
+            // Read as whole numbers here; their ranges are checked by `RunOptions::validate`.
             let r = object(&v, "retry", &[&["maxRetries", "baseDelayMs", "maxDelayMs", "maxRetryAfterMs", "budget"]])?;
-            let ms = |k| whole(&r, k, 0, 86_400_000);
+            let n = |k| whole(&r, k, 0, u32::MAX as u64).map(|n| n.map(|n| n as u32));
             let o = RetryOptions {
-                max_retries: whole(&r, "maxRetries", 0, 100)?.map(|n| n as u32),
-                base_delay_ms: ms("baseDelayMs")?.map(|n| n as u32),
-                max_delay_ms: ms("maxDelayMs")?.map(|n| n as u32),
-                max_retry_after_ms: ms("maxRetryAfterMs")?.map(|n| n as u32),
-                budget: whole(&r, "budget", 0, 10_000)?.map(|n| n as u32),
+                max_retries: n("maxRetries")?,
+                base_delay_ms: n("baseDelayMs")?,
+                max_delay_ms: n("maxDelayMs")?,
+                max_retry_after_ms: n("maxRetryAfterMs")?,
+                budget: n("budget")?,
             };
             run.retry = RetryPolicy::from_options(&o);
         }
@@ -147,7 +148,7 @@ pub fn run_options(obj: &Object, base: RunOptions) -> Result<RunOptions, JsValue
     if let Some(d) = positive(obj, "deadlineMs")? {
         run.deadline_ms = Some(d);
     }
-    if let Some(b) = whole(obj, "batchSize", 1, 1000)? {
+    if let Some(b) = whole(obj, "batchSize", 0, u32::MAX as u64)? {
         run.batch_size = b as usize;
     }
     if let Some(m) = positive(obj, "maxRecordBytes")? {

@@ -5,7 +5,6 @@
 //! `next()` without re-entering the run.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -17,14 +16,11 @@ use web_sys::AbortSignal;
 use super::errors::to_js;
 use super::options;
 use crate::ascii::escape_non_ascii;
-use crate::client::{CheckedRun, Client};
+use crate::call::PreparedCall;
+use crate::client::Client;
 use crate::turns::Turns;
 use crate::error::Error;
-use crate::batches::{batches, Batches};
-use crate::continuation::Continuation;
-use crate::pager::{CollectedPage, PageRun, Target};
-use crate::query::CustomerQuery;
-use crate::record::{id_key, SeenIds};
+use crate::cursor::{Cursor, Source};
 use crate::sync::{SyncRun, SyncStats};
 use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
 
@@ -36,52 +32,19 @@ pub(super) fn to_promise(step: JsStep) -> Promise {
     future_to_promise(step)
 }
 
-/// Everything needed to start a run, already checked.
+/// Everything needed to start a run, already checked (`Client::prepare`).
 #[derive(Clone)]
 pub struct PagerSpec {
     pub(crate) client: Client,
-    pub(crate) checked: CheckedRun,
+    pub(crate) call: PreparedCall,
     pub(crate) signal: Option<AbortSignal>,
-    /// ID batches run at once (`customersByIds`).
-    pub(crate) concurrency: usize,
-    /// Resumed from a continuation token: the last customer handed out before it.
-    pub(crate) resumed_after: Option<u64>,
 }
 
 impl PagerSpec {
+    /// A fresh run (`Client::start`).
     fn start(&self) -> Run {
-        let CheckedRun { target, query, options } = &self.checked;
-        let page_size = query.effective_page_size();
-        match target {
-            Target::Ids(batches) if batches.len() > 1 && self.concurrency > 1 => {
-                // Each batch is its own run; all share the caller's signal and the stop
-                // controller (a clone of the transport shares it), so one stop ends them all.
-                let transport = self.client.transport(self.signal.clone());
-                let (config, options, query) = (self.client.config.clone(), *options, query.clone());
-                let started_at = js_sys::Date::now();
-                let seen = std::rc::Rc::default();
-                let runs = batches
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ids)| {
-                        PageRun::for_batch(transport.clone(), config.clone(), options, ids.clone(), i, query.clone(), started_at)
-                            .sharing_seen(std::rc::Rc::clone(&seen))
-                    })
-                    .collect();
-                Run::batched(transport, runs, self.concurrency, page_size)
-            }
-            Target::Org(org) => {
-                let mut seen = SeenIds::default();
-                if let Some(key) = self.resumed_after {
-                    seen.insert_key(key);
-                }
-                let run = self.client.page_run(&self.checked, self.signal.clone()).sharing_seen(Rc::new(RefCell::new(seen)));
-                let mut run = Run::new(run, page_size);
-                run.resumable = Some((org.clone(), query.clone()));
-                run
-            }
-            _ => Run::new(self.client.page_run(&self.checked, self.signal.clone()), page_size),
-        }
+        let (cursor, transport) = self.client.start(&self.call, self.signal.clone());
+        Run::new(cursor, transport, self.call.checked.query.effective_page_size())
     }
 }
 
@@ -102,7 +65,7 @@ pub struct JsSyncRun {
 impl JsSyncRun {
     pub fn new(sync: SyncRun<FetchTransport>) -> Self {
         let transport = sync.transport().clone();
-        JsSyncRun { run: Rc::new(Run::with_source(Source::Sync(RefCell::new(Some(sync))), transport, 0)) }
+        JsSyncRun { run: Rc::new(Run::new(Cursor::new(Source::Sync(sync), None), transport, 0)) }
     }
 }
 
@@ -315,152 +278,50 @@ fn iter_result(value: &JsValue, done: bool) -> JsValue {
     o.into()
 }
 
-/// One run as the JS iterators see it. The source is taken out of its cell while a step is
-/// awaited (no `RefCell` borrow is ever held across an `.await`), and a `next()` called before
-/// the previous one settled waits its turn (`crate::turns`).
+/// One run as the JS iterators see it: the core [`Cursor`] (taken out of its cell while a
+/// step is awaited: no `RefCell` borrow is ever held across an `.await`), the decoded
+/// customers not yet handed out, and the order of the steps (a `next()` called before the
+/// previous one settled waits its turn, `crate::turns`). Nothing here decides what a run
+/// does; it converts.
 pub struct Run {
-    source: Source,
+    cursor: RefCell<Option<Cursor<FetchTransport>>>,
     transport: FetchTransport,
     page_size: u32,
     /// Decoded customers not yet handed out, and the index of the next one.
     buffer: RefCell<(Array, u32)>,
-    /// The page the buffered customers came from, and whether it is complete.
-    buffer_page: Cell<Option<(u32, bool)>>,
-    /// Steps run one at a time, in call order (`crate::turns`).
+    /// The page the buffered customers came from, whether it is complete, and the token that
+    /// resumes after it.
+    buffer_page: RefCell<Option<(u32, bool, Option<String>)>>,
     turns: Turns,
     done: Cell<bool>,
-    /// `customers(orgId)`: the organization and query its pages' continuation tokens resume.
-    resumable: Option<(String, CustomerQuery)>,
     /// A sync's counts so far, and its snapshot once it has completed.
     sync_stats: Cell<SyncStats>,
     sync_snapshot: RefCell<Option<Vec<u8>>>,
 }
 
-/// Where a run's records come from. A cell holds `None` while a step is awaiting it.
-// One per run, never moved once made: boxing the large variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Source {
-    /// One `PageRun`, streamed record by record.
-    Stream(RefCell<Option<PageRun<FetchTransport>>>),
-    /// `customersByIds` with concurrency: whole ID batches from the core's [`Batches`] (run in
-    /// the background), and the collected pages of the batch being handed out.
-    Batches { batches: RefCell<Option<Batches<FetchTransport>>>, pages: RefCell<VecDeque<CollectedPage>> },
-    /// `sync`: the changes of one sync run.
-    Sync(RefCell<Option<SyncRun<FetchTransport>>>),
-}
-
 impl Run {
-    fn new(run: PageRun<FetchTransport>, page_size: u32) -> Self {
-        let transport = run.transport().clone();
-        Run::with_source(Source::Stream(RefCell::new(Some(run))), transport, page_size)
-    }
-
-    fn batched(transport: FetchTransport, runs: Vec<PageRun<FetchTransport>>, concurrency: usize, page_size: u32) -> Self {
-        let (batches, pump) = batches(runs, concurrency);
-        wasm_bindgen_futures::spawn_local(pump);
-        let source = Source::Batches { batches: RefCell::new(Some(batches)), pages: RefCell::new(VecDeque::new()) };
-        Run::with_source(source, transport, page_size)
-    }
-
-    fn with_source(source: Source, transport: FetchTransport, page_size: u32) -> Self {
+    fn new(cursor: Cursor<FetchTransport>, transport: FetchTransport, page_size: u32) -> Self {
         Run {
-            source,
+            cursor: RefCell::new(Some(cursor)),
             transport,
             page_size,
             buffer: RefCell::new((Array::new(), 0)),
-            buffer_page: Cell::new(None),
+            buffer_page: RefCell::new(None),
             turns: Turns::new(),
             done: Cell::new(false),
-            resumable: None,
             sync_stats: Cell::new(SyncStats::default()),
             sync_snapshot: RefCell::new(None),
-        }
-    }
-
-    /// `fill` for a sync: the next step's changes, decoded; at the end, the snapshot.
-    async fn fill_from_sync(&self) -> Result<bool, JsValue> {
-        let Source::Sync(cell) = &self.source else { return Ok(false) };
-        let Some(mut sync) = cell.borrow_mut().take() else { return Ok(false) };
-        let step = sync.advance().await;
-        self.sync_stats.set(sync.stats());
-        let result = match step {
-            Ok(true) => decode_json_array(sync.take_changes().0).map(|changes| {
-                self.set_buffer(changes, 0, false);
-                true
-            }),
-            Ok(false) => {
-                *self.sync_snapshot.borrow_mut() = sync.snapshot().map(<[u8]>::to_vec);
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        };
-        match &result {
-            Ok(true) if !self.done.get() => *cell.borrow_mut() = Some(sync),
-            Ok(_) => sync.close(),
-            Err(_) => {
-                sync.close();
-                self.done.set(true);
-            }
-        }
-        result.map_err(|e| self.error(&e))
-    }
-
-    /// `fill` for concurrent batches: the next collected page, waiting for its batch.
-    async fn fill_from_batches(&self) -> Result<bool, JsValue> {
-        let Source::Batches { batches, pages } = &self.source else { return Ok(false) };
-        loop {
-            if self.done.get() {
-                return Ok(false);
-            }
-            let page = pages.borrow_mut().pop_front();
-            if let Some(page) = page {
-                let array = decode_json_array(&page.json).map_err(|e| self.error(&e))?;
-                self.set_buffer(array, page.page, true);
-                return Ok(true);
-            }
-            let Some(waiting) = batches.borrow_mut().take() else { return Ok(false) };
-            let next = waiting.next().await;
-            if !self.done.get() {
-                *batches.borrow_mut() = Some(waiting);
-            }
-            match next {
-                Some(Ok(collected)) => pages.borrow_mut().extend(collected),
-                Some(Err(e)) => {
-                    self.stop();
-                    return Err(self.error(&e));
-                }
-                None => return Ok(false),
-            }
         }
     }
 
     fn stop(&self) {
         self.done.set(true);
         self.transport.stop();
-        match &self.source {
-            Source::Stream(run) => {
-                if let Some(mut r) = run.try_borrow_mut().ok().and_then(|mut r| r.take()) {
-                    r.close();
-                }
-            }
-            Source::Batches { batches, pages } => {
-                // Dropping `Batches` stops the pump, which drops the running batches.
-                drop(batches.try_borrow_mut().ok().and_then(|mut b| b.take()));
-                pages.borrow_mut().clear();
-            }
-            Source::Sync(sync) => {
-                if let Some(mut s) = sync.try_borrow_mut().ok().and_then(|mut s| s.take()) {
-                    s.close();
-                }
-            }
+        // Taken out while a step awaits it: that step stops it when it returns.
+        if let Some(mut cursor) = self.cursor.try_borrow_mut().ok().and_then(|mut c| c.take()) {
+            cursor.stop();
         }
         *self.buffer.borrow_mut() = (Array::new(), 0);
-    }
-
-    /// Decoded customers from `page` (`complete`: its last ones) become the ones handed out next.
-    fn set_buffer(&self, customers: Array, page: u32, complete: bool) {
-        *self.buffer.borrow_mut() = (customers, 0);
-        self.buffer_page.set(Some((page, complete)));
     }
 
     fn pop(&self) -> Option<JsValue> {
@@ -492,53 +353,40 @@ impl Run {
         to_js(e, self.transport.caller_abort_reason())
     }
 
-    /// Decode the next chunk of records into the buffer. `Ok(false)`: the run is over.
+    /// Decode the cursor's next group into the buffer. `Ok(false)`: the run is over.
     async fn fill(&self) -> Result<bool, JsValue> {
         if self.done.get() {
             return Ok(false);
         }
-        let cell = match &self.source {
-            Source::Stream(cell) => cell,
-            Source::Batches { .. } => return self.fill_from_batches().await,
-            Source::Sync(_) => return self.fill_from_sync().await,
-        };
-        let Some(mut run) = cell.borrow_mut().take() else {
+        let Some(mut cursor) = self.cursor.borrow_mut().take() else { return Ok(false) };
+        let step = cursor.next(decode_json_array).await;
+        self.sync_stats.set(cursor.stats());
+        if self.done.get() {
+            // Stopped (`return()`, `break`) while this step waited: nothing more is handed out.
+            cursor.stop();
             return Ok(false);
-        };
-        let step = run.advance().await;
-        let result = match step {
-            Ok(None) => Ok(false),
-            Ok(Some(progress)) => {
-                let decoded = run.scanner().with_array_bytes(decode_json_array);
-                match decoded {
-                    Some((Ok(array), _)) => {
-                        self.set_buffer(array, progress.page, progress.page_complete);
-                        Ok(true)
-                    }
-                    None => {
-                        self.set_buffer(Array::new(), progress.page, progress.page_complete);
-                        Ok(true)
-                    }
-                    Some((Err(e), _)) => Err(e),
-                }
+        }
+        let more = match step {
+            Ok(Some(group)) => {
+                *self.buffer.borrow_mut() = (group.decoded.unwrap_or_else(Array::new), 0);
+                *self.buffer_page.borrow_mut() = Some((group.page, group.page_complete, group.continuation));
+                true
             }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(more) => {
-                if !self.done.get() {
-                    *cell.borrow_mut() = Some(run);
-                } else {
-                    run.close();
-                }
-                Ok(more)
+            Ok(None) => {
+                *self.sync_snapshot.borrow_mut() = cursor.snapshot().map(<[u8]>::to_vec);
+                false
             }
             Err(e) => {
-                run.close();
                 self.done.set(true);
-                Err(self.error(&e))
+                return Err(self.error(&e));
             }
+        };
+        if more {
+            *self.cursor.borrow_mut() = Some(cursor);
+        } else {
+            cursor.stop();
         }
+        Ok(more)
     }
 
     /// After the signal fired, nothing more is handed out, not even decoded records.
@@ -590,15 +438,12 @@ impl Run {
             while let Some(v) = self.pop() {
                 items.push(&v);
             }
-            if let Some((page, true)) = self.buffer_page.get() {
-                self.buffer_page.set(None);
+            let ended = self.buffer_page.borrow_mut().take_if(|(_, complete, _)| *complete);
+            if let Some((page, _, token)) = ended {
                 if items.length() > 0 || keep_empty {
                     let page_obj = page_object(page, self.page_size, &items);
-                    if let Some((org, query)) = &self.resumable {
-                        let last = items.get(items.length().wrapping_sub(1));
-                        let last_id = Reflect::get(&last, &"customerId".into()).ok().and_then(|v| v.as_string());
-                        let next = Continuation { page: page.saturating_add(1), last_id: last_id.map(|id| id_key(id.as_bytes())) };
-                        let _ = Reflect::set(&page_obj, &"continuationToken".into(), &next.encode(org, query).into());
+                    if let Some(token) = token {
+                        let _ = Reflect::set(&page_obj, &"continuationToken".into(), &token.into());
                     }
                     return Ok(Some(page_obj));
                 }
