@@ -13,6 +13,9 @@ use crate::query::CustomerQuery;
 use crate::record::{hash_bytes, le};
 use crate::snapshot::binding;
 
+/// The token's version: bump it for any change of the token the same page of the same query
+/// gets — the layout, the binding (`bound`), [`crate::record::hash_bytes`] or
+/// [`crate::record::id_key`] (`tests/fixtures/continuation-v1.txt` pins them).
 const VERSION: u8 = 1;
 const BYTES: usize = 25;
 
@@ -26,6 +29,23 @@ pub struct Continuation {
 }
 
 fn bound(org_id: &str, query: &CustomerQuery) -> u64 {
+    // Every field by name, none by `..`: a new one does not compile until someone decides
+    // whether a token made under one value may resume under another (then `_`, with the
+    // reason) or not (then bound, here or in `binding`, and `VERSION` bumped).
+    let CustomerQuery {
+        // These are bound by `snapshot::binding`.
+        include_child_organizations: _,
+        include_addresses: _,
+        include_contacts: _,
+        include_custom_properties: _,
+        include_tenants: _,
+        include_industries: _,
+        customer_status: _,
+        // A page number means nothing under another page size.
+        page_size: _,
+        // The token says which page comes next.
+        page: _,
+    } = query;
     hash_bytes(binding(org_id, query), &query.effective_page_size().to_le_bytes())
 }
 
@@ -72,7 +92,8 @@ impl Continuation {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// base64url without padding. Hand-written: 20 lines against a crate for 25 bytes.
+/// base64url without padding. Hand-written: 20 lines against a crate for 25 bytes (a test
+/// checks both directions against the `base64` crate's `URL_SAFE_NO_PAD`).
 fn base64url(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -92,6 +113,10 @@ fn from_base64url(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for chunk in digits.chunks(4) {
         let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | d << (18 - 6 * i));
+        // The last digit's bits past the last byte are zero (one spelling per token).
+        if n & ((1 << (32 - 8 * chunk.len())) - 1) != 0 {
+            return None;
+        }
         for i in 0..chunk.len() - 1 {
             out.push((n >> (16 - 8 * i)) as u8);
         }
@@ -136,5 +161,40 @@ mod tests {
         }
         assert_eq!(base64url(b"\xfb\xff"), "-_8");
         assert!(from_base64url("ab+c").is_none());
+        assert!(from_base64url("-_9").is_none(), "bits past the last byte");
+    }
+
+    /// The token of `tests/fixtures/continuation-v1.txt`.
+    fn golden() -> (Continuation, &'static str, CustomerQuery) {
+        let query = CustomerQuery { include_contacts: Some(true), customer_status: Some(crate::model::CustomerStatus::Suspended), page_size: Some(250), page: Some(4), ..Default::default() };
+        (Continuation { page: 7, last_id: Some(crate::record::id_key(b"0000002a-1111-4222-8333-444455556666")) }, "Org-Golden", query)
+    }
+
+    #[test]
+    fn the_token_format_is_what_version_1_was() {
+        let stored = include_str!("../tests/fixtures/continuation-v1.txt").trim_end();
+        let (c, org, query) = golden();
+        let bump = "the continuation token format changed (layout, binding, hash_bytes or id_key): bump \
+                    continuation::VERSION, keep reading version 1 (or refuse it with a clear message), and add a fixture";
+        let read = Continuation::decode(stored, org, &query).unwrap_or_else(|e| panic!("{e}: {bump}"));
+        assert_eq!(read, c, "{bump}");
+        assert_eq!(read.encode(org, &query), stored, "decode then encode: {bump}");
+        assert_eq!(c.encode(org, &query), stored, "today's code, the same page: {bump}");
+    }
+
+    mod oracle {
+        use super::super::*;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn base64url_is_the_base64_crates(bytes in proptest::collection::vec(any::<u8>(), 0..64), text in "[A-Za-z0-9_=+/-]{0,40}") {
+                prop_assert_eq!(base64url(&bytes), URL_SAFE_NO_PAD.encode(&bytes));
+                prop_assert_eq!(from_base64url(&base64url(&bytes)), Some(bytes));
+                prop_assert_eq!(from_base64url(&text), URL_SAFE_NO_PAD.decode(&text).ok(), "{}", text);
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::json::find_str;
+use crate::json::{find_bytes, find_str};
 
 /// An SDK error: what went wrong, with a stable [`code`](Error::code). In every variant,
 /// `status` is the HTTP status and `message` the server's message (scrubbed of secrets).
@@ -187,7 +187,7 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     for secret in secrets.iter().map(|s| s.as_bytes()).filter(|s| s.len() >= 3) {
         let mut kept = Vec::with_capacity(out.len());
         let mut rest = &out[..];
-        while let Some(i) = position(rest, secret, false) {
+        while let Some(i) = find_bytes(rest, secret, false) {
             kept.extend_from_slice(&rest[..i]);
             kept.extend_from_slice(REDACTED);
             rest = &rest[i + secret.len()..];
@@ -212,7 +212,7 @@ const REDACTED: &[u8] = b"[redacted]";
 fn redact_values(text: &[u8], marker: &[u8], stops: &[u8], min_len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = position(rest, marker, true) {
+    while let Some(i) = find_bytes(rest, marker, true) {
         let start = i + marker.len();
         let end = rest[start..].iter().position(|b| stops.contains(b)).map_or(rest.len(), |e| start + e);
         out.extend_from_slice(&rest[..start]);
@@ -221,11 +221,6 @@ fn redact_values(text: &[u8], marker: &[u8], stops: &[u8], min_len: usize) -> Ve
     }
     out.extend_from_slice(rest);
     out
-}
-
-/// Where `needle` (not empty) first occurs in `haystack`.
-fn position(haystack: &[u8], needle: &[u8], ignore_ascii_case: bool) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| if ignore_ascii_case { w.eq_ignore_ascii_case(needle) } else { w == needle })
 }
 
 #[cfg(test)]

@@ -65,11 +65,17 @@ pub(crate) fn skip_json_string_bytes(buf: &[u8], mut i: usize) -> (usize, bool) 
 /// `haystack.find(needle)` by plain byte comparison. std's `&str` pattern search (Two-Way)
 /// is faster on long texts but costs ~2 KB of wasm; these texts are short error messages.
 pub(crate) fn find_str(haystack: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
+    find_bytes(haystack.as_bytes(), needle.as_bytes(), false)
+}
+
+/// Where `needle` first occurs in `haystack` (ASCII case ignored if asked; an empty needle at
+/// 0): the crate's one substring search, by plain byte comparison (see [`find_str`]; a test
+/// checks both against std's `str::find`).
+pub(crate) fn find_bytes(haystack: &[u8], needle: &[u8], ignore_ascii_case: bool) -> Option<usize> {
+    if needle.is_empty() {
         return Some(0);
     }
-    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| &h[i..i + n.len()] == n)
+    haystack.windows(needle.len()).position(|w| if ignore_ascii_case { w.eq_ignore_ascii_case(needle) } else { w == needle })
 }
 
 /// `\uXXXX` (lowercase hex) for one UTF-16 code unit.
@@ -293,6 +299,15 @@ mod tests {
     fn byte_search_matches_std() {
         for (h, n) in [("abc", "c"), ("abc", "abcd"), ("", "a"), ("aaa", "aa"), ("x\"message\":", "\"message\""), ("é://", "://")] {
             assert_eq!(find_str(h, n), h.find(n), "{h} {n}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_search_is_std_find(haystack in "[abAB\"é:/ ]{0,24}", needle in "[abAB\"é:/ ]{0,4}") {
+            proptest::prop_assert_eq!(find_str(&haystack, &needle), haystack.find(needle.as_str()));
+            let (h, n) = (haystack.to_ascii_lowercase(), needle.to_ascii_lowercase());
+            proptest::prop_assert_eq!(find_bytes(haystack.as_bytes(), needle.as_bytes(), true), h.find(n.as_str()));
         }
     }
 

@@ -760,6 +760,46 @@ mod canonical {
     }
 }
 
+/// [`SeenIds`] against std's `HashSet` as an oracle.
+#[cfg(test)]
+mod seen_ids {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u64),
+        Contains(u64),
+    }
+
+    /// Keys that share a slot (multiples of the table's sizes), sit next to each other
+    /// (probing runs), are 0 or 1 (SeenIds stores 0 as 1: 0 marks a free slot), or are any.
+    fn arb_key() -> impl Strategy<Value = u64> {
+        prop_oneof![(0u64..64).prop_map(|k| k << 10), (0u64..64).prop_map(|k| k << 14), 0u64..4, 1000u64..1100, any::<u64>()]
+    }
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        prop_oneof![arb_key().prop_map(Op::Insert), arb_key().prop_map(Op::Contains)]
+    }
+
+    proptest! {
+        #[test]
+        fn answers_as_a_hash_set_does(ops in proptest::collection::vec(arb_op(), 0..3000)) {
+            let mut seen = SeenIds::default();
+            let mut set = std::collections::HashSet::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k) => prop_assert_eq!(seen.insert_key(k), set.insert(k.max(1)), "insert {}", k),
+                    Op::Contains(k) => prop_assert_eq!(seen.contains_key(k), set.contains(&k.max(1)), "contains {}", k),
+                }
+            }
+            for k in set {
+                prop_assert!(seen.contains_key(k));
+            }
+        }
+    }
+}
+
 /// The walk accepts exactly the JSON texts serde_json does (checked against it as an
 /// oracle), whatever chunks the bytes arrive in.
 #[cfg(test)]

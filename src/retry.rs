@@ -195,7 +195,8 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
 /// `Sun, 06 Nov 1994 08:49:37 GMT` → Unix milliseconds. Hand-written rather than the
 /// `httpdate` crate: measured, `httpdate::parse_http_date` added 3.7 KB gzip to the shipped
 /// wasm (its `SystemTime` arithmetic and error formatting), for the one date form that
-/// servers send in `Retry-After` (IMF-fixdate; the obsolete forms are not accepted).
+/// servers send in `Retry-After` (IMF-fixdate; the obsolete forms are not accepted). A test
+/// checks it against the crate.
 fn parse_http_date(s: &str) -> Option<i64> {
     let rest = s.get(crate::json::find_str(s, ", ")? + 2..)?;
     let parts: Vec<&str> = rest.split(' ').collect();
@@ -280,6 +281,29 @@ mod tests {
     }
 
     proptest! {
+        /// The `httpdate` crate as the oracle: every IMF-fixdate it writes is read as the same
+        /// instant, and an edited one it still reads as an IMF-fixdate is read as it reads it.
+        /// (This parser is more lenient than the crate: it does not check the weekday or that
+        /// the day exists in its month, and reads no obsolete form — harmless for a delay.)
+        #[test]
+        fn http_dates_are_read_as_the_httpdate_crate_reads_them(
+            secs in 0u64..253_402_300_800, // 1970 to 9999
+            edit in proptest::option::of((0usize..29, proptest::sample::select(b"0123456789 :,-+GMTSunNovJanFebx".to_vec()))),
+        ) {
+            let text = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            prop_assert_eq!(parse_http_date(&text), Some(secs as i64 * 1000), "{}", text);
+            let mut edited = text.into_bytes();
+            if let Some((at, b)) = edit {
+                edited[at] = b;
+            }
+            let edited = String::from_utf8(edited).unwrap();
+            let imf_fixdate = edited.len() == 29 && &edited[3..5] == ", " && edited.ends_with(" GMT");
+            if let (true, Ok(t)) = (imf_fixdate, httpdate::parse_http_date(&edited)) {
+                let ms = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+                prop_assert_eq!(parse_http_date(&edited), Some(ms), "{}", edited);
+            }
+        }
+
         #[test]
         fn backoff_is_full_jitter_within_the_cap(retry in 0u32..64, r in 0.0f64..1.0, base in 1u64..2000, max in 1u64..100_000) {
             let p = RetryPolicy { base_delay_ms: base, max_delay_ms: max, ..RetryPolicy::default() };

@@ -456,7 +456,7 @@ const RETAINED_CAPACITY: usize = 1 << 20;
 
 /// The seed of [`RecordScanner::first_record`]'s hash (the crate's one byte hash,
 /// [`hash_bytes`]: not a defence against a server choosing collisions).
-const FIRST_RECORD: u64 = 0x6669_7273_74;
+const FIRST_RECORD: u64 = 0x66_6972_7374;
 
 fn decode_error(message: &str) -> Error {
     Error::Decode(message.to_string())

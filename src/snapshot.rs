@@ -25,6 +25,9 @@ use crate::query::CustomerQuery;
 use crate::record::{hash_bytes, le};
 
 const MAGIC: &[u8; 4] = b"AXCS";
+/// The format's version: bump it for any change of the bytes a snapshot of the same
+/// customers is stored as — the layout, [`binding`], [`crate::record::fingerprint`] or
+/// [`crate::record::hash_bytes`] (`tests/fixtures/snapshot-v1.bin` pins them).
 const VERSION: u8 = 1;
 /// Bytes before the first entry.
 pub const HEADER_BYTES: usize = 32;
@@ -46,19 +49,34 @@ pub type Slot = usize;
 
 /// What ties a snapshot to the organization and query that made it.
 pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
+    // Every field by name, none by `..`: a new one does not compile until someone decides
+    // whether it changes which customers, or what of them, a sync sees (then it is bound here
+    // and `VERSION` bumped) or not (then `_`, with the reason).
+    let CustomerQuery {
+        include_child_organizations,
+        include_addresses,
+        include_contacts,
+        include_custom_properties,
+        include_tenants,
+        include_industries,
+        customer_status,
+        // Paging does not change what a customer is.
+        page_size: _,
+        page: _,
+    } = query;
     let mut text = org_id.trim().to_ascii_lowercase().into_bytes();
     text.push(b'\n');
     for (v, default) in [
-        (query.include_child_organizations, true),
-        (query.include_addresses, false),
-        (query.include_contacts, false),
-        (query.include_custom_properties, false),
-        (query.include_tenants, false),
-        (query.include_industries, false),
+        (include_child_organizations, true),
+        (include_addresses, false),
+        (include_contacts, false),
+        (include_custom_properties, false),
+        (include_tenants, false),
+        (include_industries, false),
     ] {
         text.push(if v.unwrap_or(default) { b'1' } else { b'0' });
     }
-    text.extend_from_slice(match query.customer_status {
+    text.extend_from_slice(match customer_status {
         None => b"\nNone",
         Some(CustomerStatus::New) => b"\nSome(New)",
         Some(CustomerStatus::Active) => b"\nSome(Active)",
@@ -70,7 +88,8 @@ pub fn binding(org_id: &str, query: &CustomerQuery) -> u64 {
 /// A UUID as a number: its high and low 64 bits.
 type Uuid = (u64, u64);
 
-/// A UUID in the 8-4-4-4-12 form (hex digits in either case), as a number. (Two u64 halves, not a
+/// A UUID in the 8-4-4-4-12 form (hex digits in either case), as a number (a test checks it,
+/// and [`format_uuid`], against the `uuid` crate). (Two u64 halves, not a
 /// u128: wasm has no 128-bit integers, and this runs once per customer of a sync.)
 fn parse_uuid(id: &[u8]) -> Option<Uuid> {
     if id.len() != 36 || id[8] != b'-' || id[13] != b'-' || id[18] != b'-' || id[23] != b'-' {
@@ -305,7 +324,8 @@ impl SnapshotBuilder {
 }
 
 /// Heapsort. Hand-written for size: std's `sort_unstable_by` added ~6 KB to the wasm for
-/// the two key types (measured with twiggy), this ~0.5 KB; O(n log n) either way.
+/// the two key types (measured with twiggy), this ~0.5 KB; O(n log n) either way. A test
+/// checks it against std's unstable sort.
 fn heap_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
     let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
@@ -448,6 +468,40 @@ mod tests {
         assert!(Snapshot::check_header(&bytes[..HEADER_BYTES], bytes.len(), bind ^ 1).is_err(), "binding");
     }
 
+    /// The customers of `tests/fixtures/snapshot-v1.bin`: UUIDs in either case, other IDs,
+    /// fingerprints of real records.
+    fn golden() -> (Snapshot, u64) {
+        let records = [
+            r#"{"customerId":"0000002a-1111-4222-8333-444455556666","customerName":"Acme","customerStatus":"Active"}"#,
+            r#"{"customerId":"FFFFFFFF-1111-4222-8333-44445555666A","customerName":"Upper Case","tags":[1,2.5,true,null]}"#,
+            r#"{"customerId":"12345678-9abc-def0-1234-56789abcdef0","customerName":"Caf\u00e9 \"Zur Post\"","addresses":[{"city":"Ørsted"}]}"#,
+            r#"{"customerId":"ACME-42","customerName":"Not a UUID"}"#,
+            r#"{"customerId":"Ørsted","customerName":"Non-ASCII ID"}"#,
+            r#"{"customerId":"","customerName":"Empty ID"}"#,
+        ];
+        let mut b = SnapshotBuilder::default();
+        for record in records {
+            let f = crate::record::fingerprint(record.as_bytes()).unwrap();
+            b.push(&f.id.unwrap(), f.content).unwrap();
+        }
+        let query = CustomerQuery { include_addresses: Some(true), include_tenants: Some(true), customer_status: Some(CustomerStatus::Active), ..Default::default() };
+        (b.finish(), binding("Org-Golden", &query))
+    }
+
+    #[test]
+    fn the_stored_format_is_what_version_1_was() {
+        const STORED: &[u8] = include_bytes!("../tests/fixtures/snapshot-v1.bin");
+        let (snapshot, bind) = golden();
+        let bump = "the snapshot format changed (layout, binding, fingerprint or hash_bytes): bump snapshot::VERSION, keep \
+                    reading version 1 (or refuse it with a clear message), and add a fixture for the new version";
+        let read = Snapshot::decode(STORED, bind).unwrap_or_else(|e| panic!("{e}: {bump}"));
+        assert_eq!(read.encode(bind), STORED, "decode then encode: {bump}");
+        assert_eq!(read, snapshot, "today's code, the same customers: {bump}");
+        assert_eq!(snapshot.encode(bind), STORED, "today's code, the same customers: {bump}");
+        assert_eq!((read.uuids.len(), read.others.len()), (3, 3));
+        assert_eq!(read.find(b"ffffffff-1111-4222-8333-44445555666a").map(|(slot, _)| read.id(slot)).as_deref(), Some("ffffffff-1111-4222-8333-44445555666a"));
+    }
+
     #[test]
     fn every_cut_and_every_flipped_byte_is_refused() {
         let mut b = SnapshotBuilder::default();
@@ -473,5 +527,58 @@ mod tests {
         assert!(Snapshot::decode(&v2, bind).unwrap_err().to_string().contains("version 2"));
         assert!(Snapshot::decode(b"", bind).is_err());
         assert!(Snapshot::decode(&[0u8; 64], bind).is_err());
+    }
+}
+
+/// The hand-written parts checked against the crates they replace (for size) as oracles.
+#[cfg(test)]
+mod oracles {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn heap_sort_orders_as_std_sort_unstable(mut v in proptest::collection::vec((0u64..40, any::<u64>()), 0..300)) {
+            let mut want = v.clone();
+            want.sort_unstable_by_key(|a| a.0);
+            heap_sort(&mut v, |a, b| a.0 < b.0);
+            // The same keys in the same order (neither sort is stable: equal keys may come
+            // with their payloads in another order), and the same elements.
+            prop_assert_eq!(v.iter().map(|e| e.0).collect::<Vec<_>>(), want.iter().map(|e| e.0).collect::<Vec<_>>());
+            v.sort_unstable();
+            want.sort_unstable();
+            prop_assert_eq!(v, want);
+        }
+
+        #[test]
+        fn heap_sort_sorts_ids_as_std_sort_unstable(mut v in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..6), 0..100)) {
+            let mut want = v.clone();
+            want.sort_unstable();
+            heap_sort(&mut v, |a, b| a < b);
+            prop_assert_eq!(v, want);
+        }
+
+        #[test]
+        fn uuids_parse_and_format_as_the_uuid_crate_does(
+            n in any::<u128>(),
+            upper in proptest::collection::vec(any::<bool>(), 36),
+            edit in proptest::option::of((0usize..36, proptest::sample::select(b"0123456789abcdefABCDEFgG-x {}:".to_vec()))),
+        ) {
+            let lower = uuid::Uuid::from_u128(n).hyphenated().to_string();
+            prop_assert_eq!(format_uuid(((n >> 64) as u64, n as u64)), lower.clone());
+            let mut text: Vec<u8> = lower.bytes().zip(&upper).map(|(b, &u)| if u { b.to_ascii_uppercase() } else { b }).collect();
+            if let Some((at, b)) = edit {
+                text[at] = b;
+            }
+            // 36 bytes: the hyphenated form is the only one the crate reads at this length.
+            let theirs = uuid::Uuid::try_parse_ascii(&text).ok().map(|u| u.as_u64_pair());
+            prop_assert_eq!(parse_uuid(&text), theirs, "{}", String::from_utf8_lossy(&text));
+        }
+
+        #[test]
+        fn other_lengths_are_not_uuids(text in "[0-9a-fA-F-]{0,40}") {
+            prop_assume!(text.len() != 36);
+            prop_assert_eq!(parse_uuid(text.as_bytes()), None);
+        }
     }
 }
