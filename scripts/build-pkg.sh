@@ -67,6 +67,12 @@ sed -i "s|throw new Error('Cannot invoke closure from previous WASM instance');|
 node_modules/.bin/terser pkg.tmp/appxite_customers.js --module --compress --mangle \
   -o pkg.tmp/appxite_customers.min.js && mv pkg.tmp/appxite_customers.min.js pkg.tmp/appxite_customers.js
 cp pkg-template/* pkg.tmp/
+# The package's own JS runs in every browser that loads it: minified like the glue (their
+# comments — the reasons — stay in pkg-template/). guard.js 6.4 → 2.2 KB, fast-iterator.js
+# 3.1 → 1.1 KB before gzip (−2.3 KB gzip together).
+for f in guard.js fast-iterator.js; do
+  node_modules/.bin/terser "pkg.tmp/$f" --module --compress --mangle -o "pkg.tmp/$f.min" && mv "pkg.tmp/$f.min" "pkg.tmp/$f"
+done
 # The wasm embedded in JavaScript: gzip + base64 for browsers (wasm-inline.js, see
 # index.browser.js), plain base64 for Node (wasm-base64.js, see index.node.js).
 node -e '
