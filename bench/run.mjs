@@ -6,11 +6,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { startMock } from "../tests/node/mock.mjs";
 import { launch } from "../tests/browser/chromium.mjs";
 import { packageModules, startWorker } from "../tests/workerd/miniflare.mjs";
 import { childPid, cpuMs, memMB } from "./proc.mjs";
+import { sizeTable } from "./size.mjs";
 
 // The Worker for the workerd rows: GET /fetch (fetch + res.json()), /sdk (for await) or /sync
 // (client.sync from the snapshots POSTed to /load before the clock starts) reads every org
@@ -380,7 +382,40 @@ reads it through the stream reader into wasm and parses each batch with JSON.par
 listing that decodes every customer costs more CPU there (its memory stays a fraction). A
 repeat sync decodes nothing and costs less.
 `;
-  writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), md);
+  // Where the bytes go, and the Cloudflare mirror at distributor scale (examples/sync-worker).
+  const sizes = sizeTable();
+  const mirror = [25_000, 1_000_000].map((n) =>
+    execFileSync(process.execPath, [fileURLToPath(new URL("mirror.mjs", import.meta.url)), "--customers", String(n)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 16 << 20,
+    }).trim(),
+  );
+  const more = `
+## Where the package's bytes go
+
+The shipped wasm (${sizes.shipped.toLocaleString("en")} B, ${(sizes.gzip / 1024).toFixed(1)} KB gzip) by the functions' crate
+and, for this crate, module: code bytes after \`wasm-opt\` exactly as scripts/build-pkg.sh runs
+it (names kept with -g; bench/size.mjs), "≈ KB gzip" scaled by the whole module's gzip ratio.
+The JS beside it is in the size row above (glue ${(gzipSync(size("appxite_customers.js"), { level: 9 }).length / 1024).toFixed(1)} KB, guard ${(gzipSync(size("guard.js"), { level: 9 }).length / 1024).toFixed(1)} KB,
+fast iterator ${(gzipSync(size("fast-iterator.js"), { level: 9 }).length / 1024).toFixed(1)} KB, browser entry ${(gzipSync(size("index.browser.js"), { level: 9 }).length / 1024).toFixed(1)} KB gzip).
+
+${sizes.markdown}
+
+## The Cloudflare mirror at distributor scale
+
+examples/sync-worker in workerd (Miniflare with local D1, Durable Objects and Queues) against
+the emulator, every invocation counted by the limits wrapper of its tests
+(bench/mirror.mjs): first a full mirror, then a repeat after 1 % of the customers changed.
+CPU is workerd's process CPU per alarm step (it includes the local SQLite's work: an upper
+bound for the Worker), memory workerd's peak RSS (all isolates and SQLite; a Worker's own
+isolate is a part of it).
+
+${mirror.join("\n\n")}
+`;
+  writeFileSync(new URL("../BENCHMARKS.md", import.meta.url), md + more);
+  console.log(sizes.markdown);
+  console.log(mirror.join("\n\n"));
   console.log(table);
   console.log(extra);
   console.log(targets);

@@ -10,6 +10,8 @@ rm -rf pkg.tmp && mkdir pkg.tmp
 # --experimental-reset-state-function: the glue can replace a broken instance with a fresh one
 # from the same compiled module (see pkg-template/guard.js).
 wasm-bindgen --target web --experimental-reset-state-function --out-dir pkg.tmp --out-name appxite_customers "$WASM"
+# wasm-bindgen's output still has its function names: bench/size.mjs reads them.
+mkdir -p build && cp pkg.tmp/appxite_customers_bg.wasm build/appxite_customers_bg.named.wasm
 # -ocimfs=0: binaryen inlines no function just because it has one caller. By default it folds
 # the scanner, de-duplication and request code into the pager's async state machine (19 KB of
 # wasm in one function), which V8 then recompiles with TurboFan once it is hot — measured in a
