@@ -62,6 +62,27 @@ pub fn cursor_customers<T: Transport + Clone + 'static>(cursor: Cursor<T>) -> im
 }
 
 /// One page of customers: the Rust form of the JS `CustomerPage`.
+/// # Examples
+///
+/// `Client::pages` gives them; a job that stops after a page keeps its token and goes on from
+/// there later:
+///
+/// ```
+/// use appxite_customers::{CustomerPage, Error};
+/// use futures_util::{Stream, StreamExt};
+///
+/// /// Handle at most `n` pages; the token to resume from, if there is more.
+/// async fn some_pages(pages: impl Stream<Item = Result<CustomerPage, Error>>, n: usize) -> Result<Option<String>, Error> {
+///     let mut pages = Box::pin(pages.take(n));
+///     let mut resume = None;
+///     while let Some(page) = pages.next().await {
+///         let page = page?;
+///         println!("page {}: {} customers", page.page, page.items.len());
+///         resume = page.continuation_token;
+///     }
+///     Ok(resume)
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomerPage {
     /// 1-based page number.
