@@ -7,8 +7,9 @@
 //! It is also the truncation detector: a body that ends before the array's closing `]` is an
 //! error, never a short last page.
 //!
-//! What it checks. The array around the records, exactly: an optional UTF-8 byte order mark,
-//! `[`, objects separated by single commas, `]`, then only white space — anything else is
+//! What it checks. The array around the records: `[` (after white space, and any of the
+//! bytes of a UTF-8 byte order mark, EF BB BF, among the body's first three), objects separated
+//! by single commas, `]`, then only white space — anything else is
 //! `DECODE` (`[1]`, `[{},]`, `[,{}]`, `[{} {}]`, `[{}]x`). Inside a record, a plain scan only
 //! finds where the record ends — the `}` that brings the count of `{`/`[` against `}`/`]`
 //! outside strings back to zero — and does not check its JSON: `{"a" "b"}` or `{"a":1,}` is
@@ -17,7 +18,7 @@
 //! ([`retain_ready`](RecordScanner::retain_ready)) is never checked. With
 //! [`fingerprint_records`](RecordScanner::fingerprint_records) (a sync, which hands out only
 //! the changed records: the unchanged ones are never decoded) each record is cut out by a
-//! [`RecordWalk`], which accepts exactly what serde_json accepts (see
+//! [`RecordWalk`], which accepts what serde_json accepts as JSON syntax (see
 //! [`crate::record::fingerprint`]): a malformed record is `DECODE` here.
 
 use std::ops::Range;
