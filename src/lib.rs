@@ -26,7 +26,7 @@
 //!
 //! Layout: the pure logic — [`query`] (parameters and URLs), [`scan`] (finding records in
 //! the streamed body), [`ascii`] (batches rewritten as ASCII for `JSON.parse`), [`json`] (JSON text helpers, a leaf), [`retry`]
-//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`cursor`] (one run of any kind as groups of records: what both APIs are built on), [`call`] (a call checked once, for both APIs, and started as a cursor), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`secrets`] (the one list of a client's credentials), [`error`] — builds and is tested on the host. [`transport`] is the runtime
+//! (backoff and Retry-After), [`pager`] (pages, retries and exactly-once), `position` (where a run is, where it goes when a page ends), `race` (every wait against the signal, the attempt limit and the deadline), [`request`] (a page's request, pure), [`record`] (a record's ID and content fingerprint), [`snapshot`] and [`sync`] (what changed since last time), [`continuation`] (resuming a listing), [`cursor`] (one run of any kind as groups of records: what both APIs are built on), [`call`] (a call checked once, for both APIs, and started as a cursor), [`batches`] (concurrent ID batches in input order), [`turns`] (an iterator's steps in call order), [`secrets`] (the one list of a client's credentials), [`error`] — builds and is tested on the host. [`transport`] is the runtime
 //! boundary (`fetch`, timers); `js` is the wasm-bindgen edge, the JavaScript API and nothing
 //! else.
 #![deny(missing_docs)]
@@ -40,7 +40,10 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod pager;
+mod position;
 pub mod query;
+mod race;
+pub mod request;
 pub mod record;
 pub mod retry;
 pub mod scan;

@@ -9,23 +9,21 @@
 //! page size asked for.
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
-
-use futures_util::future::{select, Either};
 
 use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
 use crate::secrets::Secrets;
-use crate::json::{json_message, json_quote};
-use crate::query::{encode_path_segment, CustomerQuery};
+use crate::query::CustomerQuery;
+use crate::position::Position;
+use crate::race::{race, Armed, Clock};
+use crate::request::{build_request, error_message};
 use crate::record::{customer_id, id_key, SeenIds};
-use crate::retry::{parse_retry_after, Decision, RetryBudget, RetryPolicy};
+use crate::retry::{parse_retry_after, plan_retry, RetryBudget, RetryPolicy};
 use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
-use crate::transport::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
+use crate::transport::{HttpRequest, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
 
 /// Default number of IDs per POST request in `customersByIds`.
 pub const DEFAULT_BATCH_SIZE: usize = 100;
@@ -294,10 +292,10 @@ pub struct PageRun<T: Transport> {
     options: RunOptions,
     target: Target,
     query: CustomerQuery,
-    batch: usize,
+    /// Page, batch, pages done: where the run is.
+    position: Position,
     /// Added to `batch` in events and errors (a run over one batch of a longer ID list).
     batch_base: usize,
-    page: u32,
     /// Records of the current page taken before the current attempt's body.
     delivered: u64,
     body: Option<T::Body>,
@@ -305,15 +303,9 @@ pub struct PageRun<T: Transport> {
     /// Retries of the current page.
     retries: u32,
     budget: RetryBudget,
-    started_at: f64,
+    /// The run's start, and the time this attempt has waited for the server.
+    clock: Clock,
     page_started_at: Option<f64>,
-    /// Time this attempt has spent waiting for the server (token, headers, body reads) — not
-    /// for the caller to ask for more. `timeoutMs` bounds this.
-    attempt_waited_ms: f64,
-    /// Pages completed in this run, for `maxPages`.
-    pages_done: u32,
-    /// The previous page's first record, to notice a server that ignores `page`.
-    previous_first: Option<u64>,
     /// An error to give once the records already ready have been taken.
     pending_error: Option<Error>,
     /// The timer `race` keeps armed across waits.
@@ -322,72 +314,6 @@ pub struct PageRun<T: Transport> {
     seen: Rc<RefCell<SeenIds>>,
     /// The current page's last customer so far, by [`id_key`].
     page_last_key: Option<u64>,
-    finished: bool,
-}
-
-/// Which limit ended a wait.
-#[derive(Clone, Copy)]
-enum Limit {
-    Attempt,
-    Deadline,
-}
-
-/// The run's timer, kept armed across waits: a body is read in hundreds of waits, and one JS
-/// timer per wait was measured to raise Node's peak memory by ~15 MB over 100,000 customers.
-pub struct Armed<S> {
-    timer: S,
-    /// When it fires (the transport's clock).
-    fires_at: f64,
-}
-
-/// `work`, unless the run is cancelled or `limit` (milliseconds left, and which limit that
-/// is) runs out first — every wait of a run goes through here, so nothing the pager awaits
-/// (a token function, a `fetch` that ignores its signal, a stalled body) can outlive the
-/// caller's signal, `timeoutMs` or `deadlineMs`. The loser is dropped, which ends it.
-async fn race<T: Transport, R>(
-    transport: &T,
-    work: impl Future<Output = Result<R, Error>>,
-    limit: Option<(f64, Limit)>,
-    armed: &mut Option<Armed<T::Timer>>,
-) -> Result<R, Result<Error, Limit>> {
-    let due = match limit {
-        Some((ms, which)) if ms <= 0.0 => return Err(Err(which)),
-        Some((ms, which)) => Some((transport.now_ms() + ms, which)),
-        None => None,
-    };
-    let mut work = pin!(work);
-    let mut cancelled = pin!(transport.cancelled());
-    loop {
-        if let Some((due_at, _)) = due {
-            // A timer that fires after `due_at` would be late: arm a new one. One that fires
-            // before it (armed for a wait that began earlier) is checked when it fires.
-            if armed.as_ref().is_none_or(|a| a.fires_at > due_at + 1.0) {
-                let now = transport.now_ms();
-                let ms = (due_at - now).max(0.0).ceil().min(MAX_TIMER_MS as f64);
-                *armed = Some(Armed { timer: transport.timer(ms as u64), fires_at: now + ms });
-            }
-        }
-        let expiry = async {
-            match (due, armed.as_mut()) {
-                (Some(_), Some(a)) => (&mut a.timer).await,
-                _ => futures_util::future::pending().await,
-            }
-        };
-        // The work first: a result that is already there wins over a timer that is due.
-        match select(work.as_mut(), select(cancelled.as_mut(), pin!(expiry))).await {
-            Either::Left((result, _)) => return result.map_err(Ok),
-            Either::Right((Either::Left((aborted, _)), _)) => return Err(Ok(aborted)),
-            Either::Right((Either::Right(((), _)), _)) => {
-                *armed = None;
-                if let Some((due_at, which)) = due {
-                    if transport.now_ms() + 1.0 >= due_at {
-                        return Err(Err(which));
-                    }
-                }
-                // It fired early: re-armed for the rest on the next turn.
-            }
-        }
-    }
 }
 
 impl<T: Transport> PageRun<T> {
@@ -399,24 +325,19 @@ impl<T: Transport> PageRun<T> {
             budget: RetryBudget::new(options.retry.budget),
             options,
             target,
-            page: query.first_page(),
+            position: Position::new(query.first_page(), finished),
             query,
-            batch: 0,
             batch_base: 0,
             delivered: 0,
             body: None,
             scanner: RecordScanner::with_max_record(options.max_record_bytes),
             retries: 0,
-            started_at: transport.now_ms(),
+            clock: Clock::new(transport.now_ms(), options.timeout_ms, options.deadline_ms),
             page_started_at: None,
-            attempt_waited_ms: 0.0,
-            pages_done: 0,
-            previous_first: None,
             pending_error: None,
             armed: None,
             seen: Rc::default(),
             page_last_key: None,
-            finished,
             transport,
         }
     }
@@ -442,13 +363,13 @@ impl<T: Transport> PageRun<T> {
     ) -> Self {
         let mut run = Self::new(transport, config, options, Target::Ids(vec![ids]), query);
         run.batch_base = index;
-        run.started_at = started_at;
+        run.clock.started_at = started_at;
         run
     }
 
     /// When the run began (milliseconds since the epoch, the transport's clock).
     pub fn started_at(&self) -> f64 {
-        self.started_at
+        self.clock.started_at
     }
 
     /// The records scanned so far; take the ready ones after each [`advance`](Self::advance).
@@ -465,12 +386,21 @@ impl<T: Transport> PageRun<T> {
     /// are released. (A timer left armed would keep Node's event loop — the caller's process —
     /// alive until it fires.)
     pub fn close(&mut self) {
-        self.finished = true;
+        self.position.finished = true;
         self.body = None;
         self.armed = None;
         self.scanner.release();
     }
 
+    /// The [`id_key`] of the current page's last customer handed out so far (what a
+    /// continuation token resumes after), reset for the next page.
+    pub fn take_page_last_key(&mut self) -> Option<u64> {
+        self.page_last_key.take()
+    }
+}
+
+/// The run itself: pages, attempts, retries and waits.
+impl<T: Transport> PageRun<T> {
     /// Move on until records are ready or a page completes. `Ok(None)`: the run is over.
     pub async fn advance(&mut self) -> Result<Option<Progress>, Error> {
         loop {
@@ -481,22 +411,22 @@ impl<T: Transport> PageRun<T> {
                 self.close();
                 return Err(e);
             }
-            if self.finished {
+            if self.position.finished {
                 self.close();
                 return Ok(None);
             }
             if self.body.is_none() {
                 self.open().await?;
             }
-            let limit = self.attempt_limit();
+            let limit = self.clock.attempt_limit(self.transport.now_ms());
             let waiting_since = self.transport.now_ms();
             let body = self.body.as_mut().expect("opened above");
             let chunk = race(&self.transport, body.read_chunk(self.scanner.buffer_for_append()), limit, &mut self.armed).await;
-            self.attempt_waited_ms += self.transport.now_ms() - waiting_since;
+            self.clock.attempt_waited_ms += self.transport.now_ms() - waiting_since;
             let read = match chunk {
                 Ok(true) => self.scanner.scan().map(|()| true),
                 Ok(false) => self.scanner.finish().map(|()| false),
-                Err(e) => Err(self.limit_error(e)),
+                Err(e) => Err(self.clock.error(e)),
             };
             match read {
                 Ok(more) => {
@@ -545,51 +475,22 @@ impl<T: Transport> PageRun<T> {
         self.page_last_key = last;
     }
 
-    /// The [`id_key`] of the current page's last customer handed out so far (what a
-    /// continuation token resumes after), reset for the next page.
-    pub fn take_page_last_key(&mut self) -> Option<u64> {
-        self.page_last_key.take()
-    }
 
     /// A server that ignores `page` sends the page before again: its first record is the
     /// previous page's first record. Checked before any record of the page is handed out.
     fn check_not_repeated(&mut self) -> Result<(), Error> {
-        let first = self.scanner.first_record();
-        if first.is_some() && first == self.previous_first {
+        if self.position.repeats_previous(self.scanner.first_record()) {
             self.close();
             return Err(Error::Pagination(format!(
                 "page {} starts with the same customer as the page before: the server does not seem to honour `page`",
-                self.page
+                self.position.page
             )));
         }
         Ok(())
     }
 
-    /// How long the current wait for the server may take: what is left of `timeoutMs` for
-    /// this attempt, or of `deadlineMs` for the run, whichever is less.
-    fn attempt_limit(&self) -> Option<(f64, Limit)> {
-        let attempt = self.options.timeout_ms.map(|t| (t as f64 - self.attempt_waited_ms, Limit::Attempt));
-        match (attempt, self.deadline_limit()) {
-            (Some(a), Some(d)) => Some(if d.0 < a.0 { d } else { a }),
-            (a, d) => a.or(d),
-        }
-    }
 
-    fn deadline_limit(&self) -> Option<(f64, Limit)> {
-        self.deadline_left().map(|left| (left, Limit::Deadline))
-    }
 
-    /// The error for a wait that ended without its result.
-    fn limit_error(&self, e: Result<Error, Limit>) -> Error {
-        match e {
-            Ok(e) => e,
-            Err(Limit::Deadline) => self.deadline_error(),
-            Err(Limit::Attempt) => Error::Timeout(format!(
-                "the server took longer than timeoutMs ({} ms) to answer (time spent waiting for the caller does not count)",
-                self.options.timeout_ms.unwrap_or(0)
-            )),
-        }
-    }
 
     fn taken_of_page(&self) -> u64 {
         self.scanner.complete() - self.scanner.ready_count() as u64
@@ -597,8 +498,8 @@ impl<T: Transport> PageRun<T> {
 
     fn progress(&self, page_complete: bool) -> Progress {
         Progress {
-            page: self.page,
-            batch: self.batch + self.batch_base,
+            page: self.position.page,
+            batch: self.position.batch + self.batch_base,
             page_complete,
         }
     }
@@ -606,46 +507,26 @@ impl<T: Transport> PageRun<T> {
     fn complete_page(&mut self) -> Progress {
         let progress = self.progress(true);
         let items = self.scanner.complete();
-        self.previous_first = self.scanner.first_record();
         self.body = None;
         self.budget.earn();
         self.retries = 0;
         self.delivered = 0;
-        self.pages_done = self.pages_done.saturating_add(1);
         let elapsed = self.page_started_at.take().map_or(0.0, |t| self.transport.now_ms() - t);
-        self.emit(AppxiteEvent::Page { page: self.page, items, elapsed_ms: elapsed, batch: self.batch_label() });
-        if items < self.query.effective_page_size() as u64 {
-            self.batch += 1;
-            self.page = self.query.first_page();
-            self.previous_first = None;
-            self.finished = match &self.target {
-                Target::Org(_) => true,
-                Target::Ids(batches) => self.batch >= batches.len(),
-            };
-        } else {
-            // The records of this page are still to be handed out: the error comes after them.
-            match self.page.checked_add(1) {
-                Some(next) => self.page = next,
-                None => {
-                    self.pending_error = Some(Error::Pagination(format!(
-                        "page {} was full and there is no page number after it",
-                        self.page
-                    )))
-                }
-            }
-        }
-        if !self.finished && self.pending_error.is_none() {
-            if let Some(max) = self.options.max_pages.filter(|max| self.pages_done >= *max) {
-                self.pending_error = Some(Error::Pagination(format!(
-                    "the run needs more than maxPages ({max}) pages; raise maxPages or narrow the query"
-                )));
-            }
+        self.emit(AppxiteEvent::Page { page: self.position.page, items, elapsed_ms: elapsed, batch: self.batch_label() });
+        let batches = match &self.target {
+            Target::Ids(batches) => Some(batches.len()),
+            Target::Org(_) => None,
+        };
+        let (page_size, first) = (self.query.effective_page_size(), self.scanner.first_record());
+        // The records of this page are still to be handed out: an error comes after them.
+        if let Some(e) = self.position.page_ended(items, page_size, batches, self.options.max_pages, first) {
+            self.pending_error = Some(e);
         }
         progress
     }
 
     fn batch_label(&self) -> Option<u32> {
-        matches!(self.target, Target::Ids(_)).then_some((self.batch + self.batch_base) as u32)
+        matches!(self.target, Target::Ids(_)).then_some((self.position.batch + self.batch_base) as u32)
     }
 
     fn emit(&self, event: AppxiteEvent) {
@@ -654,14 +535,7 @@ impl<T: Transport> PageRun<T> {
         }
     }
 
-    fn deadline_left(&self) -> Option<f64> {
-        let deadline = self.options.deadline_ms? as f64;
-        Some(deadline - (self.transport.now_ms() - self.started_at))
-    }
 
-    fn deadline_error(&self) -> Error {
-        Error::Timeout(format!("the run took longer than deadlineMs ({} ms)", self.options.deadline_ms.unwrap_or(0)))
-    }
 
     /// Send the request for the current page until it gets a 2xx (retrying as the policy says).
     async fn open(&mut self) -> Result<(), Error> {
@@ -669,16 +543,16 @@ impl<T: Transport> PageRun<T> {
         let mut refreshed = false;
         let mut refresh = false;
         loop {
-            if self.deadline_left().is_some_and(|l| l <= 0.0) {
-                return Err(self.deadline_error());
+            if self.clock.deadline_left(self.transport.now_ms()).is_some_and(|l| l <= 0.0) {
+                return Err(self.clock.deadline_error());
             }
-            self.attempt_waited_ms = 0.0;
+            self.clock.attempt_waited_ms = 0.0;
             let sent_at = self.transport.now_ms();
-            let limit = self.attempt_limit();
+            let limit = self.clock.attempt_limit(self.transport.now_ms());
             let token = match race(&self.transport, self.transport.token(refresh), limit, &mut self.armed).await {
                 Ok(token) => token,
                 Err(e) => {
-                    let delay_ms = self.plan_retry(self.limit_error(e), None)?;
+                    let delay_ms = self.plan_retry(self.clock.error(e), None)?;
                     self.pause(delay_ms).await?;
                     continue;
                 }
@@ -687,25 +561,25 @@ impl<T: Transport> PageRun<T> {
             let request = self.request(token.as_deref());
             let attempt = self.retries + 1;
             self.emit(AppxiteEvent::Request {
-                page: self.page,
+                page: self.position.page,
                 attempt,
                 method: request.method.as_str().into(),
                 url: request.url.clone(),
                 batch: self.batch_label(),
             });
-            let limit = self.attempt_limit();
+            let limit = self.clock.attempt_limit(self.transport.now_ms());
             let sent = race(&self.transport, self.transport.send(&request), limit, &mut self.armed).await;
-            self.attempt_waited_ms = self.transport.now_ms() - sent_at;
+            self.clock.attempt_waited_ms = self.transport.now_ms() - sent_at;
             let (head, mut body) = match sent {
                 Ok(ok) => ok,
                 Err(e) => {
-                    let delay_ms = self.plan_retry(self.limit_error(e), None)?;
+                    let delay_ms = self.plan_retry(self.clock.error(e), None)?;
                     self.pause(delay_ms).await?;
                     continue;
                 }
             };
             let elapsed_ms = self.transport.now_ms() - sent_at;
-            self.emit(AppxiteEvent::Response { page: self.page, attempt, status: head.status, elapsed_ms });
+            self.emit(AppxiteEvent::Response { page: self.position.page, attempt, status: head.status, elapsed_ms });
             if (200..300).contains(&head.status) {
                 self.scanner.reset();
                 self.body = Some(body);
@@ -731,8 +605,8 @@ impl<T: Transport> PageRun<T> {
             self.transport.timer(delay_ms.min(MAX_TIMER_MS)).await;
             Ok(())
         };
-        let limit = self.deadline_limit();
-        race(&self.transport, wait, limit, &mut self.armed).await.map_err(|e| self.limit_error(e))?;
+        let limit = self.clock.deadline_limit(self.transport.now_ms());
+        race(&self.transport, wait, limit, &mut self.armed).await.map_err(|e| self.clock.error(e))?;
         self.retries += 1;
         Ok(())
     }
@@ -741,96 +615,34 @@ impl<T: Transport> PageRun<T> {
     /// with. (Synchronous, so the three places that retry share one small `pause` future
     /// instead of each embedding a copy of this logic in the run's state machine.)
     fn plan_retry(&mut self, error: Error, retry_after: Option<u64>) -> Result<u64, Error> {
-        if matches!(error, Error::Aborted(_)) {
-            return Err(error);
-        }
-        if self.deadline_left().is_some_and(|l| l <= 0.0) {
-            return Err(self.deadline_error());
-        }
-        let random = self.transport.random();
-        match self.options.retry.decide(&error, retry_after, self.retries, random, &mut self.budget) {
-            Decision::RetryAfter(delay_ms) => {
-                if self.deadline_left().is_some_and(|l| l <= delay_ms as f64) {
-                    return Err(self.deadline_error());
-                }
-                self.emit(AppxiteEvent::Retry {
-                    page: self.page,
-                    attempt: self.retries + 1,
-                    delay_ms,
-                    reason: error.code().into(),
-                    status: error.status(),
-                });
-                Ok(delay_ms)
-            }
-            Decision::WaitTooLong(ms) => Err(Error::RateLimited {
-                status: error.status().unwrap_or(429),
-                message: format!("the server asked to wait {ms} ms, longer than maxRetryAfterMs"),
-                retry_after_ms: Some(ms),
-            }),
-            Decision::GiveUp => Err(match error {
-                Error::MixedPlatform { status, message, .. } => {
-                    Error::MixedPlatform { status, message, batch: Some((self.batch + self.batch_base) as u32) }
-                }
-                e => e,
-            }),
-        }
+        let (reason, status) = (error.code(), error.status());
+        let batch = (self.position.batch + self.batch_base) as u32;
+        let now = self.transport.now_ms();
+        let random = || self.transport.random();
+        let delay_ms = plan_retry(&self.options.retry, &mut self.budget, error, retry_after, self.retries, random, &self.clock, now, batch)?;
+        self.emit(AppxiteEvent::Retry { page: self.position.page, attempt: self.retries + 1, delay_ms, reason: reason.into(), status });
+        Ok(delay_ms)
     }
 
     /// The server's error message (from the JSON error body if it is one), scrubbed.
     async fn error_message(&mut self, head: &ResponseHead, body: &mut T::Body, token: Option<&str>) -> String {
         let mut bytes = Vec::new();
         while bytes.len() < 16 * 1024 {
-            let limit = self.attempt_limit();
+            let limit = self.clock.attempt_limit(self.transport.now_ms());
             match race(&self.transport, body.read_chunk(&mut bytes), limit, &mut self.armed).await {
                 Ok(true) => {}
                 _ => break,
             }
         }
-        // Not valid UTF-8: no usable message (the status still says what happened).
-        let text = std::str::from_utf8(&bytes).unwrap_or("");
-        let message = json_message(text).unwrap_or_else(|| {
-                let t: String = text.chars().take(300).collect();
-                if t.trim().is_empty() { format!("HTTP {}", head.status) } else { t }
-            });
-        self.config.secrets.scrub(&message, token)
+        error_message(head.status, &bytes, &self.config.secrets, token)
     }
 
     fn request(&self, token: Option<&str>) -> HttpRequest {
-        let base = &self.config.base_url;
-        let query = self.query.to_query_string(self.page);
-        let (method, url, body) = match &self.target {
-            Target::Org(id) => {
-                (Method::Get, format!("{base}/distis/organizations/details/{}?{query}", encode_path_segment(id)), None)
-            }
-            Target::Ids(batches) => (
-                Method::Post,
-                format!("{base}/distis/organizations/details?{query}"),
-                Some({
-                    let mut body = String::from("[");
-                    for (k, id) in batches[self.batch].iter().enumerate() {
-                        if k > 0 {
-                            body.push(',');
-                        }
-                        body.push_str(&json_quote(id));
-                    }
-                    body.push(']');
-                    body
-                }),
-            ),
+        let ids = match &self.target {
+            Target::Ids(batches) => Some(batches[self.position.batch].as_slice()),
+            Target::Org(_) => None,
         };
-        let mut headers = self.config.headers.clone();
-        headers.push(("Accept".into(), "application/json".into()));
-        headers.push(("X-Referer".into(), self.config.referer.clone()));
-        if let Some(t) = token {
-            headers.push(("Authorization".into(), format!("Bearer {t}")));
-        }
-        if let Some(k) = &self.config.subscription_key {
-            headers.push(("Ocp-Apim-Subscription-Key".into(), k.clone()));
-        }
-        if body.is_some() {
-            headers.push(("Content-Type".into(), "application/json".into()));
-        }
-        HttpRequest { method, url, headers, body }
+        build_request(&self.config, &self.target, &self.query, self.position.page, ids, token)
     }
 }
 

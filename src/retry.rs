@@ -6,6 +6,7 @@ use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
+use crate::race::Clock;
 
 /// Retry settings (`retry` option). `retry: false` means `maxRetries: 0`.
 /// # Examples
@@ -178,6 +179,43 @@ impl RetryBudget {
     /// A page succeeded.
     pub fn earn(&mut self) {
         self.tokens = (self.tokens + 1).min(self.max);
+    }
+}
+
+/// After a failed attempt of a run: the delay before the next attempt, or the error to give up
+/// with — the policy's decision ([`RetryPolicy::decide`]) within what is left of `deadlineMs`
+/// at `now`; `ABORTED` is never retried; a `MIXED_PLATFORM` given up on names its `batch`.
+/// `random` is asked only when a retry is decided on (the backoff's jitter).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan_retry(
+    policy: &RetryPolicy,
+    budget: &mut RetryBudget,
+    error: Error,
+    retry_after: Option<u64>,
+    retries: u32,
+    random: impl FnOnce() -> f64,
+    clock: &Clock,
+    now: f64,
+    batch: u32,
+) -> Result<u64, Error> {
+    if matches!(error, Error::Aborted(_)) {
+        return Err(error);
+    }
+    if clock.deadline_left(now).is_some_and(|l| l <= 0.0) {
+        return Err(clock.deadline_error());
+    }
+    match policy.decide(&error, retry_after, retries, random(), budget) {
+        Decision::RetryAfter(delay_ms) if clock.deadline_left(now).is_some_and(|l| l <= delay_ms as f64) => Err(clock.deadline_error()),
+        Decision::RetryAfter(delay_ms) => Ok(delay_ms),
+        Decision::WaitTooLong(ms) => Err(Error::RateLimited {
+            status: error.status().unwrap_or(429),
+            message: format!("the server asked to wait {ms} ms, longer than maxRetryAfterMs"),
+            retry_after_ms: Some(ms),
+        }),
+        Decision::GiveUp => Err(match error {
+            Error::MixedPlatform { status, message, .. } => Error::MixedPlatform { status, message, batch: Some(batch) },
+            e => e,
+        }),
     }
 }
 

@@ -91,6 +91,7 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// Finding records in the streamed bytes.
 impl RecordScanner {
     /// A scanner for a new body.
     pub fn new() -> Self {
@@ -340,6 +341,11 @@ impl RecordScanner {
         }
     }
 
+}
+
+/// Handing the records out: skipping what was delivered, dropping repeats, taking them one by
+/// one or as one JSON array.
+impl RecordScanner {
     /// Drop ready records until `count` records of this body have been taken or skipped
     /// (used to skip what was already delivered when a page is fetched again).
     pub fn skip_until(&mut self, count: u64) {
