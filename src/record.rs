@@ -400,7 +400,13 @@ impl RecordWalk {
                             f.key = Some(h);
                             f.id_key = top_level && text == b"customerId";
                         }
-                        expect = Expect::Colon;
+                        // The colon mostly follows at once: take it here.
+                        if i < n && bytes[i] == b':' {
+                            i += 1;
+                            expect = Expect::Value;
+                        } else {
+                            expect = Expect::Colon;
+                        }
                         continue;
                     }
                     if stack.last().is_some_and(|f| f.id_key) {
@@ -455,10 +461,19 @@ impl RecordWalk {
                     if std::mem::take(&mut f.id_key) {
                         self.id = self.id_value.take();
                     }
+                    // The comma mostly follows at once: take it here.
+                    if i < n && bytes[i] == b',' {
+                        i += 1;
+                        expect = Expect::Key;
+                    }
                 }
                 Some(f) => {
                     f.acc = (f.acc.rotate_left(29) ^ value).wrapping_mul(K1);
                     f.count += 1;
+                    if i < n && bytes[i] == b',' {
+                        i += 1;
+                        expect = Expect::Value;
+                    }
                 }
             }
         }
