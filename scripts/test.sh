@@ -8,6 +8,9 @@ exec > >(tee build/test.log) 2>&1
 
 section() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
 
+section "cargo fmt --check (rustfmt.toml: the project's 140 columns)"
+cargo fmt --all -- --check
+
 section "host: cargo test (SDK pure logic + appxite-mock over HTTP)"
 cargo test --workspace --quiet
 

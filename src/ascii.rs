@@ -117,8 +117,8 @@ mod tests {
             }
         }
         for seq in seqs {
-            let expected = (1..=seq.len().min(4))
-                .find_map(|n| std::str::from_utf8(&seq[..n]).ok().map(|s| (s.chars().next().unwrap() as u32, n)));
+            let expected =
+                (1..=seq.len().min(4)).find_map(|n| std::str::from_utf8(&seq[..n]).ok().map(|s| (s.chars().next().unwrap() as u32, n)));
             assert_eq!(decode_utf8_char(&seq), expected, "{seq:02x?}");
         }
     }

@@ -78,9 +78,10 @@ impl Default for ClientOptions {
     }
 }
 
-
 /// IDs without repeats (ignoring ASCII case), each where it first appears. A JS `Set` rather
-/// than a Rust hash set or a sort: those cost the wasm ~2 KB gzip.
+/// than a Rust hash set or a sort: those cost the wasm ~2 KB gzip. Nor the run's own
+/// de-duplication table (`record::SeenIds`, 64-bit keys): measured, it made the package
+/// bigger (73,984 → 74,580 B gzip), and a `Set` of the IDs themselves is exact.
 pub(crate) fn unique_ids(ids: impl Iterator<Item = String>) -> Vec<String> {
     let seen = js_sys::Set::new(&wasm_bindgen::JsValue::UNDEFINED);
     ids.filter(|id| {
@@ -132,8 +133,7 @@ impl Client {
         let mut o = o;
         let fetch = match o.fetch.take() {
             Some(f) => f,
-            None => FetchTransport::global_fetch()
-                .ok_or_else(|| Error::InvalidArgument("this runtime has no global fetch".into()))?,
+            None => FetchTransport::global_fetch().ok_or_else(|| Error::InvalidArgument("this runtime has no global fetch".into()))?,
         };
         let token = std::mem::replace(&mut o.token, TokenSource::None);
         if let TokenSource::Static(t) = &token {
@@ -204,14 +204,24 @@ impl Client {
 
     /// [`customers_by_ids`](Self::customers_by_ids) with up to `concurrency` batches fetched
     /// at once (1 to 16; JS's default is 4), still handed out in input order.
-    pub fn customers_by_ids_concurrently(&self, ids: &[String], query: CustomerQuery, concurrency: usize) -> impl Stream<Item = Result<Customer, Error>> {
+    pub fn customers_by_ids_concurrently(
+        &self,
+        ids: &[String],
+        query: CustomerQuery,
+        concurrency: usize,
+    ) -> impl Stream<Item = Result<Customer, Error>> {
         self.customer_stream(Target::Ids(vec![unique_ids(ids.iter().cloned())]), query, None, concurrency)
     }
 
     /// The pages of `org_id`, each whole with the token that resumes after it; with
     /// `continuation_token`, from the page after the one that gave it (same organization and
     /// query, no `page`: else `InvalidArgument`). Like JS's `customers(orgId).byPage()`.
-    pub fn pages(&self, org_id: &str, query: CustomerQuery, continuation_token: Option<&str>) -> impl Stream<Item = Result<CustomerPage, Error>> {
+    pub fn pages(
+        &self,
+        org_id: &str,
+        query: CustomerQuery,
+        continuation_token: Option<&str>,
+    ) -> impl Stream<Item = Result<CustomerPage, Error>> {
         let page_size = query.effective_page_size();
         match call::prepare(Target::Org(org_id.to_string()), query, self.config.run, continuation_token, 1) {
             Ok(call) => cursor_pages(self.start(&call, None).0, page_size).left_stream(),
@@ -256,7 +266,13 @@ impl Client {
         SyncRun::new(self.transport(signal), self.config.clone(), options, org_id, query, snapshot)
     }
 
-    fn customer_stream(&self, target: Target, query: CustomerQuery, token: Option<&str>, concurrency: usize) -> impl Stream<Item = Result<Customer, Error>> {
+    fn customer_stream(
+        &self,
+        target: Target,
+        query: CustomerQuery,
+        token: Option<&str>,
+        concurrency: usize,
+    ) -> impl Stream<Item = Result<Customer, Error>> {
         match call::prepare(target, query, self.config.run, token, concurrency) {
             Ok(call) => cursor_customers(self.start(&call, None).0).left_stream(),
             Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),

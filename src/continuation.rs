@@ -146,7 +146,8 @@ mod tests {
             let e = Continuation::decode(&token, org, &other).unwrap_err();
             assert!(e.to_string().contains("another organization or another query"), "{e}");
         }
-        for bad in ["", "x", &token[..33], &format!("{token}A"), &token.replace(&token[5..6], if &token[5..6] == "A" { "B" } else { "A" })] {
+        for bad in ["", "x", &token[..33], &format!("{token}A"), &token.replace(&token[5..6], if &token[5..6] == "A" { "B" } else { "A" })]
+        {
             assert_eq!(Continuation::decode(bad, "org-1", &q).unwrap_err().code(), "INVALID_ARGUMENT", "{bad}");
         }
         let none = Continuation { page: 2, last_id: None };
@@ -166,7 +167,13 @@ mod tests {
 
     /// The token of `tests/fixtures/continuation-v1.txt`.
     fn golden() -> (Continuation, &'static str, CustomerQuery) {
-        let query = CustomerQuery { include_contacts: Some(true), customer_status: Some(crate::model::CustomerStatus::Suspended), page_size: Some(250), page: Some(4), ..Default::default() };
+        let query = CustomerQuery {
+            include_contacts: Some(true),
+            customer_status: Some(crate::model::CustomerStatus::Suspended),
+            page_size: Some(250),
+            page: Some(4),
+            ..Default::default()
+        };
         (Continuation { page: 7, last_id: Some(crate::record::id_key(b"0000002a-1111-4222-8333-444455556666")) }, "Org-Golden", query)
     }
 

@@ -148,7 +148,13 @@ impl<T: Transport + Clone + 'static> Cursor<T> {
             Some(Source::Batches(batches)) => loop {
                 if let Some(page) = self.collected.pop_front() {
                     let decoded = decode(&page.json)?;
-                    return Ok(Some(Group { decoded: Some(decoded), count: page.count, page: page.page, page_complete: true, continuation: None }));
+                    return Ok(Some(Group {
+                        decoded: Some(decoded),
+                        count: page.count,
+                        page: page.page,
+                        page_complete: true,
+                        continuation: None,
+                    }));
                 }
                 match batches.next().await {
                     Some(Ok(pages)) => self.collected.extend(pages),

@@ -46,9 +46,7 @@ pub(crate) fn skip_json_string_bytes(buf: &[u8], mut i: usize) -> (usize, bool) 
         let backslash = word ^ (ONES * b'\\' as u64);
         // A byte below 0x20 borrows in `word - 0x20…` where its own high bit is clear; as
         // above, the lowest flagged byte is exact (a borrow only flags bytes above it).
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | word.wrapping_sub(ONES * 0x20) & !word)
+        let hits = (quote.wrapping_sub(ONES) & !quote | backslash.wrapping_sub(ONES) & !backslash | word.wrapping_sub(ONES * 0x20) & !word)
             & HIGHS;
         if hits != 0 {
             return (i + (hits.trailing_zeros() / 8) as usize, any & HIGHS != 0);
@@ -244,9 +242,7 @@ fn skip_to_close(text: &[u8], mut i: usize) -> Option<usize> {
 /// Whether the JSON string contents `raw` (escapes not decoded) have a `\u` escape of a
 /// UTF-16 surrogate that is not half of a pair.
 pub(crate) fn has_lone_surrogate(raw: &[u8]) -> bool {
-    let unit = |at: usize| -> Option<u32> {
-        raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| Some(n << 4 | (d as char).to_digit(16)?))
-    };
+    let unit = |at: usize| -> Option<u32> { raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| Some(n << 4 | (d as char).to_digit(16)?)) };
     let mut i = 0;
     while i + 1 < raw.len() {
         if raw[i] != b'\\' {

@@ -43,8 +43,8 @@ pub mod pager;
 mod position;
 pub mod query;
 mod race;
-pub mod request;
 pub mod record;
+pub mod request;
 pub mod retry;
 pub mod scan;
 pub mod secrets;
@@ -65,8 +65,6 @@ mod js;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{Client, ClientOptions};
-#[cfg(target_arch = "wasm32")]
-pub use transport::fetch::TokenSource;
 pub use error::Error;
 pub use model::*;
 pub use pager::{AppxiteEvent, PageRun, Progress, RunOptions, Target};
@@ -74,3 +72,5 @@ pub use query::CustomerQuery;
 pub use retry::{RetryOptions, RetryPolicy};
 pub use stream::{customer_stream, ChangeStream, CustomerPage};
 pub use sync::SyncStats;
+#[cfg(target_arch = "wasm32")]
+pub use transport::fetch::TokenSource;

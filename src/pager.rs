@@ -15,14 +15,14 @@ use serde::Serialize;
 use tsify::Tsify;
 
 use crate::error::Error;
-use crate::secrets::Secrets;
-use crate::query::CustomerQuery;
 use crate::position::Position;
+use crate::query::CustomerQuery;
 use crate::race::{race, Armed, Clock};
-use crate::request::{build_request, error_message};
 use crate::record::{customer_id, id_key, SeenIds};
+use crate::request::{build_request, error_message};
 use crate::retry::{parse_retry_after, plan_retry, RetryBudget, RetryPolicy};
 use crate::scan::{RecordScanner, DEFAULT_MAX_RECORD_BYTES};
+use crate::secrets::Secrets;
 use crate::transport::{HttpRequest, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
 
 /// Default number of IDs per POST request in `customersByIds`.
@@ -167,7 +167,6 @@ impl Default for RunOptions {
     }
 }
 
-
 impl RunOptions {
     /// Check the values a caller can set.
     pub fn validate(&self) -> Result<(), Error> {
@@ -188,7 +187,12 @@ impl RunOptions {
         }
         let r = &self.retry;
         let ms_ok = |ms: u64| ms <= MAX_RETRY_DELAY_MS;
-        if r.max_retries > MAX_RETRIES || r.budget > MAX_RETRY_BUDGET || !ms_ok(r.base_delay_ms) || !ms_ok(r.max_delay_ms) || !ms_ok(r.max_retry_after_ms) {
+        if r.max_retries > MAX_RETRIES
+            || r.budget > MAX_RETRY_BUDGET
+            || !ms_ok(r.base_delay_ms)
+            || !ms_ok(r.max_delay_ms)
+            || !ms_ok(r.max_retry_after_ms)
+        {
             return Err(Error::InvalidArgument(format!(
                 "retry: maxRetries must be from 0 to {MAX_RETRIES}, budget from 0 to {MAX_RETRY_BUDGET}, and \
                  baseDelayMs, maxDelayMs and maxRetryAfterMs from 0 to {MAX_RETRY_DELAY_MS}"
@@ -475,7 +479,6 @@ impl<T: Transport> PageRun<T> {
         self.page_last_key = last;
     }
 
-
     /// A server that ignores `page` sends the page before again: its first record is the
     /// previous page's first record. Checked before any record of the page is handed out.
     fn check_not_repeated(&mut self) -> Result<(), Error> {
@@ -489,19 +492,12 @@ impl<T: Transport> PageRun<T> {
         Ok(())
     }
 
-
-
-
     fn taken_of_page(&self) -> u64 {
         self.scanner.complete() - self.scanner.ready_count() as u64
     }
 
     fn progress(&self, page_complete: bool) -> Progress {
-        Progress {
-            page: self.position.page,
-            batch: self.position.batch + self.batch_base,
-            page_complete,
-        }
+        Progress { page: self.position.page, batch: self.position.batch + self.batch_base, page_complete }
     }
 
     fn complete_page(&mut self) -> Progress {
@@ -534,8 +530,6 @@ impl<T: Transport> PageRun<T> {
             sink(&event);
         }
     }
-
-
 
     /// Send the request for the current page until it gets a 2xx (retrying as the policy says).
     async fn open(&mut self) -> Result<(), Error> {
@@ -619,7 +613,8 @@ impl<T: Transport> PageRun<T> {
         let batch = (self.position.batch + self.batch_base) as u32;
         let now = self.transport.now_ms();
         let random = || self.transport.random();
-        let delay_ms = plan_retry(&self.options.retry, &mut self.budget, error, retry_after, self.retries, random, &self.clock, now, batch)?;
+        let delay_ms =
+            plan_retry(&self.options.retry, &mut self.budget, error, retry_after, self.retries, random, &self.clock, now, batch)?;
         self.emit(AppxiteEvent::Retry { page: self.position.page, attempt: self.retries + 1, delay_ms, reason: reason.into(), status });
         Ok(delay_ms)
     }
@@ -678,7 +673,12 @@ pub async fn collect_batch<T: Transport>(mut run: PageRun<T>) -> Result<Vec<Coll
         if progress.page_complete {
             if count > 0 {
                 json.push(b']');
-                pages.push(CollectedPage { page: progress.page, batch: progress.batch, json: std::mem::replace(&mut json, vec![b'[']), count });
+                pages.push(CollectedPage {
+                    page: progress.page,
+                    batch: progress.batch,
+                    json: std::mem::replace(&mut json, vec![b'[']),
+                    count,
+                });
             }
             count = 0;
         }

@@ -31,7 +31,14 @@ impl Position {
     /// than `page_size` ends its batch (`batches`: how many there are; `None` for an
     /// organization's listing, which has one). Returns the error the run ends with after this
     /// page's records: a full page with no page number after it, or `max_pages` reached.
-    pub fn page_ended(&mut self, items: u64, page_size: u32, batches: Option<usize>, max_pages: Option<u32>, first: Option<u64>) -> Option<Error> {
+    pub fn page_ended(
+        &mut self,
+        items: u64,
+        page_size: u32,
+        batches: Option<usize>,
+        max_pages: Option<u32>,
+        first: Option<u64>,
+    ) -> Option<Error> {
         self.pages_done = self.pages_done.saturating_add(1);
         self.previous_first = first;
         if items < page_size as u64 {
@@ -46,7 +53,9 @@ impl Position {
             }
         }
         match max_pages.filter(|max| !self.finished && self.pages_done >= *max) {
-            Some(max) => Some(Error::Pagination(format!("the run needs more than maxPages ({max}) pages; raise maxPages or narrow the query"))),
+            Some(max) => {
+                Some(Error::Pagination(format!("the run needs more than maxPages ({max}) pages; raise maxPages or narrow the query")))
+            }
             None => None,
         }
     }

@@ -84,7 +84,6 @@ pub(crate) async fn race<T: Transport, R>(
     }
 }
 
-
 /// The limits a run's waits are raced against: `timeoutMs` for the time an attempt has spent
 /// waiting for the server (never the caller), `deadlineMs` for the run from its start.
 #[derive(Clone, Copy, Debug)]

@@ -658,7 +658,18 @@ mod tests {
 
     #[test]
     fn malformed_records_are_decode_errors_not_panics() {
-        for bad in [r#"{"a"}"#, r#"{"a":1"#, r#"{"a":1}}"#, r#"{"a":[1}"#, r#"{{}}"#, r#"{"a":"\u12"}"#, r#"{"a":"x"#, "", r#"{"a":"\q"}"#, r#"{"a":1} 2"#] {
+        for bad in [
+            r#"{"a"}"#,
+            r#"{"a":1"#,
+            r#"{"a":1}}"#,
+            r#"{"a":[1}"#,
+            r#"{{}}"#,
+            r#"{"a":"\u12"}"#,
+            r#"{"a":"x"#,
+            "",
+            r#"{"a":"\q"}"#,
+            r#"{"a":1} 2"#,
+        ] {
             assert_eq!(fingerprint(bad.as_bytes()).unwrap_err().code(), "DECODE", "{bad}");
         }
         // Surrogate pairs and lone surrogates.
@@ -864,14 +875,14 @@ mod strict {
     }
 
     const MALFORMED: &[&str] = &[
-        r#"{"a" "b"}"#,        // no colon
-        r#"{"a":tru}"#,        // a literal cut short
+        r#"{"a" "b"}"#, // no colon
+        r#"{"a":tru}"#, // a literal cut short
         r#"{"a":nul}"#,
         r#"{"a":True}"#,
         r#"{"a":truex}"#,
-        "[1,]",                // trailing commas
+        "[1,]", // trailing commas
         r#"{"a":1,}"#,
-        r#"{"a":1 "b":2}"#,    // no comma
+        r#"{"a":1 "b":2}"#, // no comma
         "[1 2]",
         "{,}",
         "[,]",
@@ -881,14 +892,14 @@ mod strict {
         r#"{:"a"}"#,
         r#"{"a":1:}"#,
         r#"{"a",1}"#,
-        r#"{1:2}"#,            // a key that is not a string
+        r#"{1:2}"#, // a key that is not a string
         r#"{"a":1}}"#,
         r#"{"a":[1}"#,
         "{{}}",
         r#"{"a":}"#,
         r#"{"a"}"#,
         r#"["a":1]"#,
-        "[01]",                // leading zeros
+        "[01]", // leading zeros
         "[-01]",
         "[00]",
         "[+1]",
@@ -908,10 +919,10 @@ mod strict {
         r#"["a"1]"#,
         r#"["a""b"]"#,
         "[{}{}]",
-        "[\"a\tb\"]",           // a raw control character in a string
+        "[\"a\tb\"]", // a raw control character in a string
         "[\"a\nb\"]",
         "[\"\u{0}\"]",
-        r#"["\x"]"#,           // an escape JSON does not have
+        r#"["\x"]"#, // an escape JSON does not have
         r#"["\u12"]"#,
         r#"["\u12x4"]"#,
         r#"["a"#,
@@ -922,7 +933,7 @@ mod strict {
         "{}x",
         "{} {}",
         "[1] 2",
-        "\u{feff}{}",          // a byte order mark
+        "\u{feff}{}", // a byte order mark
         "'a'",
     ];
 
@@ -962,7 +973,11 @@ mod strict {
         ] {
             assert!(serde_accepts(good.as_bytes()), "serde_json refuses {good:?}");
             for cut in 0..=good.len() {
-                assert_eq!(walked_in_pieces(good.as_bytes(), &[cut]).ok(), Some((good.trim_end().len(), fp(good).content)), "{good:?} cut at {cut}");
+                assert_eq!(
+                    walked_in_pieces(good.as_bytes(), &[cut]).ok(),
+                    Some((good.trim_end().len(), fp(good).content)),
+                    "{good:?} cut at {cut}"
+                );
             }
         }
     }
@@ -987,7 +1002,8 @@ mod strict {
         let pool = [b'a', b'"', b'\\', 0x00, 0x1f, b' ', b'!', 0x7f, 0x80, 0xc3, 0xff, b'\x21' ^ 0x80, 0x20, 0x9f];
         for len in 0..24 {
             for seed in 0..200u32 {
-                let bytes: Vec<u8> = (0..len).map(|k| pool[((seed.wrapping_mul(2_654_435_761) >> (k % 13)) as usize + k * 7) % pool.len()]).collect();
+                let bytes: Vec<u8> =
+                    (0..len).map(|k| pool[((seed.wrapping_mul(2_654_435_761) >> (k % 13)) as usize + k * 7) % pool.len()]).collect();
                 for start in 0..=len {
                     let (stop, wide) = skip_json_string_bytes(&bytes, start);
                     assert_eq!(stop, naive(&bytes, start), "{bytes:?} from {start}");
@@ -1112,7 +1128,9 @@ mod speed {
     #[ignore]
     fn walk_speed() {
         let records: Vec<serde_json::Value> = serde_json::from_str(include_str!("../tests/fixtures/article-example.json")).unwrap();
-        for (name, text) in [("pretty", serde_json::to_string_pretty(&records[0]).unwrap()), ("compact", serde_json::to_string(&records[0]).unwrap())] {
+        for (name, text) in
+            [("pretty", serde_json::to_string_pretty(&records[0]).unwrap()), ("compact", serde_json::to_string(&records[0]).unwrap())]
+        {
             let body = text.into_bytes();
             let rounds = 200_000;
             let mut best = f64::MAX;

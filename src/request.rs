@@ -3,14 +3,21 @@
 //! what this builds.
 
 use crate::json::{json_message, json_quote};
-use crate::secrets::Secrets;
 use crate::pager::{ClientConfig, Target};
 use crate::query::{encode_path_segment, CustomerQuery};
+use crate::secrets::Secrets;
 use crate::transport::{HttpRequest, Method};
 
 /// The request for `page`: a GET for an organization, a POST of `ids` (the batch being
 /// fetched) for `Target::Ids`. `token` is the bearer token of this attempt, if any.
-pub fn build_request(config: &ClientConfig, target: &Target, query: &CustomerQuery, page: u32, ids: Option<&[String]>, token: Option<&str>) -> HttpRequest {
+pub fn build_request(
+    config: &ClientConfig,
+    target: &Target,
+    query: &CustomerQuery,
+    page: u32,
+    ids: Option<&[String]>,
+    token: Option<&str>,
+) -> HttpRequest {
     let base = &config.base_url;
     let query = query.to_query_string(page);
     let (method, url, body) = match (target, ids) {

@@ -107,14 +107,7 @@ impl RetryPolicy {
 
     /// What to do after `failure` on an attempt that was already retried `retries` times.
     /// `retry_after_ms` is the response's parsed `Retry-After`, honoured on 429 and 503.
-    pub fn decide(
-        &self,
-        failure: &Error,
-        retry_after_ms: Option<u64>,
-        retries: u32,
-        random: f64,
-        budget: &mut RetryBudget,
-    ) -> Decision {
+    pub fn decide(&self, failure: &Error, retry_after_ms: Option<u64>, retries: u32, random: f64, budget: &mut RetryBudget) -> Decision {
         let retryable = match failure {
             Error::RateLimited { .. } => true,
             Error::Http { status, .. } => matches!(status, 500 | 502 | 503 | 504),
@@ -242,9 +235,8 @@ fn parse_http_date(s: &str) -> Option<i64> {
         return None;
     }
     let day: i64 = parts[0].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[1])? as i64
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[1])?
+        as i64
         + 1;
     let year: i64 = parts[2].parse().ok()?;
     let hms: Vec<i64> = parts[3].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
@@ -278,12 +270,19 @@ mod tests {
     fn what_is_retried() {
         let p = RetryPolicy::default();
         let mut b = RetryBudget::new(100);
-        for e in [http(500), http(502), http(503), http(504), Error::Network("x".into()), Error::Timeout("t".into()),
-                  Error::Decode("truncated".into()), rate_limited(None)] {
+        for e in [
+            http(500),
+            http(502),
+            http(503),
+            http(504),
+            Error::Network("x".into()),
+            Error::Timeout("t".into()),
+            Error::Decode("truncated".into()),
+            rate_limited(None),
+        ] {
             assert!(matches!(p.decide(&e, None, 0, 0.5, &mut b), Decision::RetryAfter(_)), "{e:?}");
         }
-        for e in [http(400), http(401), http(403), http(404), http(501), Error::Aborted("a".into()),
-                  Error::InvalidArgument("x".into())] {
+        for e in [http(400), http(401), http(403), http(404), http(501), Error::Aborted("a".into()), Error::InvalidArgument("x".into())] {
             assert_eq!(p.decide(&e, None, 0, 0.5, &mut b), Decision::GiveUp, "{e:?}");
         }
     }

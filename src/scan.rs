@@ -291,12 +291,8 @@ impl RecordScanner {
                             return Err(decode_error("an item of the response array is not a customer object"))
                         }
                         (State::AfterValue, b',') => State::NextValue,
-                        (State::AfterValue, _) => {
-                            return Err(decode_error("expected ',' or ']' between customer objects"))
-                        }
-                        (State::Done, _) => {
-                            return Err(decode_error("unexpected data after the end of the JSON array"))
-                        }
+                        (State::AfterValue, _) => return Err(decode_error("expected ',' or ']' between customer objects")),
+                        (State::Done, _) => return Err(decode_error("unexpected data after the end of the JSON array")),
                         (State::InRecord, _) => unreachable!("handled above"),
                     };
                 }
@@ -340,7 +336,6 @@ impl RecordScanner {
             Err(decode_error("the response body was truncated: it ended before the JSON array was closed"))
         }
     }
-
 }
 
 /// Handing the records out: skipping what was delivered, dropping repeats, taking them one by
@@ -752,7 +747,6 @@ mod tests {
                     .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         });
-        proptest::collection::btree_map("[a-zA-Z]{1,6}", value, 0..5)
-            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+        proptest::collection::btree_map("[a-zA-Z]{1,6}", value, 0..5).prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
     }
 }

@@ -214,7 +214,8 @@ impl Snapshot {
             at += UUID_ENTRY_BYTES;
         }
         for _ in 0..o {
-            let len = bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize).ok_or_else(|| corrupt("the bytes are cut off"))?;
+            let len =
+                bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize).ok_or_else(|| corrupt("the bytes are cut off"))?;
             let id = bytes.get(at + 2..at + 2 + len).ok_or_else(|| corrupt("the bytes are cut off"))?.to_vec();
             let fp = bytes.get(at + 2 + len..at + 10 + len).ok_or_else(|| corrupt("the bytes are cut off"))?;
             snapshot.others.push((id, u64::from_le_bytes(le(fp))));
@@ -227,7 +228,8 @@ impl Snapshot {
         // Earlier SDKs kept a UUID with upper-case digits as another ID; key it as the UUID
         // it is, so it is found whatever case the server sends it in now.
         if snapshot.others.iter().any(|(id, _)| parse_uuid(id).is_some()) {
-            let (uuids, others): (Vec<_>, Vec<_>) = std::mem::take(&mut snapshot.others).into_iter().partition(|(id, _)| parse_uuid(id).is_some());
+            let (uuids, others): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut snapshot.others).into_iter().partition(|(id, _)| parse_uuid(id).is_some());
             snapshot.others = others;
             snapshot.uuids.extend(uuids.into_iter().filter_map(|(id, fp)| Some((parse_uuid(&id)?, fp))));
             heap_sort(&mut snapshot.uuids, |a, b| a.0 < b.0);
@@ -420,11 +422,11 @@ mod tests {
         }
         assert_eq!(parse_uuid(b"01234567-89AB-CDEF-fedc-ba9876543210"), parse_uuid(b"01234567-89ab-cdef-fedc-ba9876543210"));
         for other in [
-            "0123456789-ab-cdef-fedc-ba9876543210", // a dash out of place
-            "01234567-89ab-cdef-fedc-ba987654321",  // short
+            "0123456789-ab-cdef-fedc-ba9876543210",  // a dash out of place
+            "01234567-89ab-cdef-fedc-ba987654321",   // short
             "01234567-89ab-cdef-fedc-ba98765432100", // long
-            "01234567-89ab-cdef-fedc-ba987654321g", // not hex
-            "01234567-89ab-cdef-fedc-ba98765432-0", // a fifth dash
+            "01234567-89ab-cdef-fedc-ba987654321g",  // not hex
+            "01234567-89ab-cdef-fedc-ba98765432-0",  // a fifth dash
         ] {
             assert_eq!(parse_uuid(other.as_bytes()), None, "{other}");
         }
@@ -434,7 +436,11 @@ mod tests {
     fn another_org_or_query_is_refused() {
         let (s, bind) = sample();
         let bytes = s.encode(bind);
-        assert_eq!(Snapshot::decode(&bytes, binding(" org-1 ", &CustomerQuery::everything())).unwrap(), s, "org IDs ignore case and spaces");
+        assert_eq!(
+            Snapshot::decode(&bytes, binding(" org-1 ", &CustomerQuery::everything())).unwrap(),
+            s,
+            "org IDs ignore case and spaces"
+        );
         let paged = CustomerQuery { page_size: Some(10), page: Some(3), ..CustomerQuery::everything() };
         assert!(Snapshot::decode(&bytes, binding("org-1", &paged)).is_ok(), "paging is not bound");
         let others = [
@@ -484,7 +490,12 @@ mod tests {
             let f = crate::record::fingerprint(record.as_bytes()).unwrap();
             b.push(&f.id.unwrap(), f.content).unwrap();
         }
-        let query = CustomerQuery { include_addresses: Some(true), include_tenants: Some(true), customer_status: Some(CustomerStatus::Active), ..Default::default() };
+        let query = CustomerQuery {
+            include_addresses: Some(true),
+            include_tenants: Some(true),
+            customer_status: Some(CustomerStatus::Active),
+            ..Default::default()
+        };
         (b.finish(), binding("Org-Golden", &query))
     }
 
@@ -499,7 +510,10 @@ mod tests {
         assert_eq!(read, snapshot, "today's code, the same customers: {bump}");
         assert_eq!(snapshot.encode(bind), STORED, "today's code, the same customers: {bump}");
         assert_eq!((read.uuids.len(), read.others.len()), (3, 3));
-        assert_eq!(read.find(b"ffffffff-1111-4222-8333-44445555666a").map(|(slot, _)| read.id(slot)).as_deref(), Some("ffffffff-1111-4222-8333-44445555666a"));
+        assert_eq!(
+            read.find(b"ffffffff-1111-4222-8333-44445555666a").map(|(slot, _)| read.id(slot)).as_deref(),
+            Some("ffffffff-1111-4222-8333-44445555666a")
+        );
     }
 
     #[test]

@@ -112,11 +112,8 @@ fn names_id(message: &str, id: &str) -> bool {
     let is_id_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     let (m, n) = (message.as_bytes(), id.as_bytes());
     !n.is_empty()
-        && (0..=m.len().saturating_sub(n.len())).any(|i| {
-            m[i..].starts_with(n)
-                && (i == 0 || !is_id_byte(m[i - 1]))
-                && m.get(i + n.len()).is_none_or(|&b| !is_id_byte(b))
-        })
+        && (0..=m.len().saturating_sub(n.len()))
+            .any(|i| m[i..].starts_with(n) && (i == 0 || !is_id_byte(m[i - 1])) && m.get(i + n.len()).is_none_or(|&b| !is_id_byte(b)))
 }
 
 impl<T: Transport + Clone> SyncRun<T> {

@@ -10,7 +10,6 @@ use std::future::Future;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-
 #[derive(Default)]
 struct State {
     /// A step is running.

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use appxite_customers::pager::{ClientConfig, AppxiteEvent, PageRun, RunOptions, Target};
+use appxite_customers::pager::{AppxiteEvent, ClientConfig, PageRun, RunOptions, Target};
 use appxite_customers::transport::{HttpRequest, ResponseBody, ResponseHead, Transport};
 use appxite_customers::{customer_stream, CustomerQuery, Error, RetryPolicy};
 use futures_executor::block_on;
@@ -158,9 +158,7 @@ impl ResponseBody for Body {
 }
 
 fn page_of(server: &Server, url: &str) -> Vec<u8> {
-    let param = |name: &str| {
-        url.split(['?', '&']).find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(|v| v.parse::<usize>().unwrap())
-    };
+    let param = |name: &str| url.split(['?', '&']).find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(|v| v.parse::<usize>().unwrap());
     let size = param("pageSize").unwrap_or(10_000);
     let page = if server.hostile.ignore_page { 1 } else { param("page").unwrap_or(1) };
     if server.hostile.endless {
@@ -218,7 +216,10 @@ impl Scripted {
                 Some(gone) => (404, format!(r#"{{"statusCode":404,"message":"Organization {gone} was not found."}}"#).into_bytes()),
                 None => (200, format!("[{}]", ids.iter().map(|id| record(&s, id)).collect::<Vec<_>>().join(",")).into_bytes()),
             };
-            return Ok((ResponseHead { status, retry_after: None }, Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: None }));
+            return Ok((
+                ResponseHead { status, retry_after: None },
+                Body { bytes, at: 0, chunk: 16, fail_at: None, stall_at: None, server: None },
+            ));
         }
         {
             let mut s = self.0.borrow_mut();
@@ -259,13 +260,23 @@ impl Transport for Scripted {
         };
         if auth.as_deref() != Some(&format!("Bearer {}", s.good_token)) {
             let body = br#"{"statusCode":401,"message":"bad token"}"#.to_vec();
-            return Ok((ResponseHead { status: 401, retry_after: None }, Body { bytes: body, at: 0, chunk: 64, fail_at: None, stall_at: None, server: None }));
+            return Ok((
+                ResponseHead { status: 401, retry_after: None },
+                Body { bytes: body, at: 0, chunk: 64, fail_at: None, stall_at: None, server: None },
+            ));
         }
         match s.faults.pop_front().flatten() {
             None => Ok(ok(full, None)),
             Some(Fault::Status(status, retry_after)) => Ok((
                 ResponseHead { status, retry_after: retry_after.map(str::to_string) },
-                Body { bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(), at: 0, chunk: 64, fail_at: None, stall_at: None, server: None },
+                Body {
+                    bytes: format!(r#"{{"statusCode":{status},"message":"nope"}}"#).into_bytes(),
+                    at: 0,
+                    chunk: 64,
+                    fail_at: None,
+                    stall_at: None,
+                    server: None,
+                },
             )),
             Some(Fault::Truncate(n)) => Ok(ok(full[..n.min(full.len().saturating_sub(1))].to_vec(), None)),
             Some(Fault::Drop(n)) => {
@@ -741,9 +752,17 @@ mod sync {
         let query = CustomerQuery::everything();
         let other = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org", query, Some(&snap));
         assert_eq!(other.err().map(|e| e.code()), Some("INVALID_ARGUMENT"), "other sections");
-        let other_org = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org-2", CustomerQuery::default(), Some(&snap));
+        let other_org =
+            SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org-2", CustomerQuery::default(), Some(&snap));
         assert_eq!(other_org.err().map(|e| e.code()), Some("INVALID_ARGUMENT"));
-        let cut = SyncRun::new(Scripted(s.clone(), 64), config(None), RunOptions::default(), "org", CustomerQuery::default(), Some(&snap[..snap.len() - 1]));
+        let cut = SyncRun::new(
+            Scripted(s.clone(), 64),
+            config(None),
+            RunOptions::default(),
+            "org",
+            CustomerQuery::default(),
+            Some(&snap[..snap.len() - 1]),
+        );
         assert_eq!(cut.err().map(|e| e.code()), Some("INVALID_ARGUMENT"));
         assert_eq!(s.borrow().requests.len(), sent, "nothing was sent");
     }
@@ -1028,9 +1047,15 @@ mod call_and_cursor {
         assert_eq!(rest, every[20..].to_vec());
         // Another query, or with page: refused before any request.
         let other = CustomerQuery { page_size: Some(10), include_tenants: Some(true), ..Default::default() };
-        assert_eq!(prepare(Target::Org("org".into()), other, RunOptions::default(), Some(&token), 1).unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            prepare(Target::Org("org".into()), other, RunOptions::default(), Some(&token), 1).unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
         let paged = CustomerQuery { page_size: Some(10), page: Some(2), ..Default::default() };
-        assert_eq!(prepare(Target::Org("org".into()), paged, RunOptions::default(), Some(&token), 1).unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            prepare(Target::Org("org".into()), paged, RunOptions::default(), Some(&token), 1).unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
     }
 
     #[test]

@@ -19,9 +19,10 @@ const MOCK: &str = match option_env!("APPXITE_MOCK_URL") {
 
 async fn get_json(path: &str) -> JsValue {
     let fetch: js_sys::Function = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into();
-    let res = JsFuture::from(fetch.call1(&JsValue::UNDEFINED, &format!("{MOCK}{path}").into()).unwrap().unchecked_into::<js_sys::Promise>())
-        .await
-        .unwrap();
+    let res =
+        JsFuture::from(fetch.call1(&JsValue::UNDEFINED, &format!("{MOCK}{path}").into()).unwrap().unchecked_into::<js_sys::Promise>())
+            .await
+            .unwrap();
     let json: js_sys::Function = Reflect::get(&res, &"json".into()).unwrap().unchecked_into();
     JsFuture::from(json.call0(&res).unwrap().unchecked_into::<js_sys::Promise>()).await.unwrap()
 }
@@ -134,10 +135,13 @@ async fn pagination_exactly_full_one_and_zero() {
     let full = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n), ..Default::default() })).await.unwrap();
     assert_eq!(full.len() as u32, n);
     assert_eq!(request_count().await - before, 2.0, "the full page and the empty one after it");
-    let one = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n - 1), page: Some(2), ..Default::default() })).await.unwrap();
+    let one = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n - 1), page: Some(2), ..Default::default() }))
+        .await
+        .unwrap();
     assert_eq!(one.len(), 1);
     assert_eq!(one[0], full[full.len() - 1]);
-    let none = all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n), page: Some(2), ..Default::default() })).await.unwrap();
+    let none =
+        all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(n), page: Some(2), ..Default::default() })).await.unwrap();
     assert!(none.is_empty());
 }
 
@@ -145,7 +149,8 @@ async fn pagination_exactly_full_one_and_zero() {
 async fn dropping_the_stream_stops_requests() {
     let (id, ..) = orgs("distributor").await.remove(0);
     let before = request_count().await;
-    let first: Vec<_> = client("dev-token").customers(&id, CustomerQuery { page_size: Some(3), ..Default::default() }).take(4).collect().await;
+    let first: Vec<_> =
+        client("dev-token").customers(&id, CustomerQuery { page_size: Some(3), ..Default::default() }).take(4).collect().await;
     assert_eq!(first.len(), 4);
     assert_eq!(request_count().await - before, 2.0);
 }
@@ -177,11 +182,17 @@ async fn error_codes_without_faults() {
     let other = rs.iter().find(|r| r.3 != rs[0].3).unwrap().0.clone();
     let code = |r: Result<Vec<Customer>, Error>| r.unwrap_err().code();
     assert_eq!(code(all(client("wrong-token").customers(&id, CustomerQuery::default())).await), "UNAUTHORIZED");
-    assert_eq!(code(all(client("dev-token").customers("00000000-0000-4000-8000-000000000000", CustomerQuery::default())).await), "NOT_FOUND");
+    assert_eq!(
+        code(all(client("dev-token").customers("00000000-0000-4000-8000-000000000000", CustomerQuery::default())).await),
+        "NOT_FOUND"
+    );
     assert_eq!(code(all(client("dev-token").customers("not-a-uuid", CustomerQuery::default())).await), "BAD_REQUEST");
     assert_eq!(code(all(client("dev-token").customers_by_ids(&[id.clone(), other], CustomerQuery::default())).await), "MIXED_PLATFORM");
     assert_eq!(code(all(client("dev-token").customers("", CustomerQuery::default())).await), "INVALID_ARGUMENT");
-    assert_eq!(code(all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(0), ..Default::default() })).await), "INVALID_ARGUMENT");
+    assert_eq!(
+        code(all(client("dev-token").customers(&id, CustomerQuery { page_size: Some(0), ..Default::default() })).await),
+        "INVALID_ARGUMENT"
+    );
     let offline = Client::new(ClientOptions {
         base_url: "http://127.0.0.1:9".into(),
         referer: "https://portal.example".into(),
@@ -190,7 +201,12 @@ async fn error_codes_without_faults() {
     })
     .unwrap();
     assert_eq!(code(all(offline.customers(&id, CustomerQuery::default())).await), "NETWORK");
-    let plain_http = Client::new(ClientOptions { base_url: "http://api.example.com".into(), referer: "https://p".into(), token: "t0ken".into(), ..Default::default() });
+    let plain_http = Client::new(ClientOptions {
+        base_url: "http://api.example.com".into(),
+        referer: "https://p".into(),
+        token: "t0ken".into(),
+        ..Default::default()
+    });
     assert_eq!(plain_http.err().unwrap().code(), "INVALID_ARGUMENT");
 }
 
@@ -288,8 +304,10 @@ async fn pages_resume_from_their_tokens_batches_run_concurrently_and_collect_sto
     assert!(pages.iter().all(|p| p.page_size == 40 && p.continuation_token.is_some()));
     let every: Vec<String> = pages.iter().flat_map(|p| p.items.iter().map(|c| c.customer_id.clone())).collect();
     let token = pages[1].continuation_token.clone().unwrap();
-    let rest_pages: Vec<_> = c.pages(&id, query.clone(), Some(&token)).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().unwrap();
-    let rest: Vec<String> = rest_pages.iter().flat_map(|p: &appxite_customers::CustomerPage| p.items.iter().map(|c| c.customer_id.clone())).collect();
+    let rest_pages: Vec<_> =
+        c.pages(&id, query.clone(), Some(&token)).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().unwrap();
+    let rest: Vec<String> =
+        rest_pages.iter().flat_map(|p: &appxite_customers::CustomerPage| p.items.iter().map(|c| c.customer_id.clone())).collect();
     assert_eq!(rest, every[80..].to_vec());
     let other = CustomerQuery { include_tenants: Some(true), ..query.clone() };
     let e = Box::pin(c.pages(&id, other, Some(&token))).next().await.unwrap().unwrap_err();
@@ -297,7 +315,8 @@ async fn pages_resume_from_their_tokens_batches_run_concurrently_and_collect_sto
 
     let platform = &resellers[0].3;
     let ids: Vec<String> = resellers.iter().filter(|r| &r.3 == platform).take(4).map(|r| r.0.clone()).collect();
-    let sequential: Vec<String> = all(c.customers_by_ids(&ids, CustomerQuery::default())).await.unwrap().into_iter().map(|c| c.customer_id).collect();
+    let sequential: Vec<String> =
+        all(c.customers_by_ids(&ids, CustomerQuery::default())).await.unwrap().into_iter().map(|c| c.customer_id).collect();
     let at_once: Vec<String> =
         all(c.customers_by_ids_concurrently(&ids, CustomerQuery::default(), 4)).await.unwrap().into_iter().map(|c| c.customer_id).collect();
     assert_eq!(at_once, sequential, "input order, whatever finishes first");

@@ -73,9 +73,7 @@ pub fn customer_stream(
     stream::unfold(Step::Writing(Box::new(w)), |step| async move {
         let mut w = match step {
             Step::Writing(w) => w,
-            Step::Failing(_guard) => {
-                return Some((Err(std::io::Error::other("connection dropped by fault injection")), Step::Done))
-            }
+            Step::Failing(_guard) => return Some((Err(std::io::Error::other("connection dropped by fault injection")), Step::Done)),
             Step::Done => return None,
         };
         if let Some(ms) = w.state.config.idle_cut_ms {

@@ -180,10 +180,28 @@ const DISTRIBUTORS_PER_PLATFORM: usize = 2;
 const CUSTOMERS_PER_RESELLER: usize = 250;
 
 const NAME_HEADS: &[&str] = &[
-    "Acme", "Northwind", "Müller & Söhne", "Société Générale d'Informatique", "Łódź Logistics",
-    "Ørsted Øst", "北京云科技", "Café \"Le Quai\"", "Globex", "Initech", "Umbrella [EU] {Holdings}",
-    "Backslash \\ Partners", "Σύννεφο Τεχνολογίες", "Nakatomi", "São Paulo Dados", "Straße 9",
-    "Vandelay Industries", "Ñandú Software", "Tyrell", "Hooli", "Wonka Digital", "Żabka IT",
+    "Acme",
+    "Northwind",
+    "Müller & Söhne",
+    "Société Générale d'Informatique",
+    "Łódź Logistics",
+    "Ørsted Øst",
+    "北京云科技",
+    "Café \"Le Quai\"",
+    "Globex",
+    "Initech",
+    "Umbrella [EU] {Holdings}",
+    "Backslash \\ Partners",
+    "Σύννεφο Τεχνολογίες",
+    "Nakatomi",
+    "São Paulo Dados",
+    "Straße 9",
+    "Vandelay Industries",
+    "Ñandú Software",
+    "Tyrell",
+    "Hooli",
+    "Wonka Digital",
+    "Żabka IT",
 ];
 const NAME_TAILS: &[&str] = &["GmbH", "Ltd", "B.V.", "S.A.", "ApS", "Inc.", "有限公司", "AB", "Oy", "SRL", ""];
 const COUNTRIES: &[(&str, &str, &str)] = &[
@@ -217,10 +235,8 @@ impl DataSet {
     /// Generate the whole tree. Depends only on `seed` and `customers`.
     pub fn generate(seed: u64, customers: usize) -> DataSet {
         let mut rng = Rng::new(seed);
-        let platforms: Vec<Platform> = PLATFORMS
-            .iter()
-            .map(|(name, url)| Platform { name: name.to_string(), url: url.to_string() })
-            .collect();
+        let platforms: Vec<Platform> =
+            PLATFORMS.iter().map(|(name, url)| Platform { name: name.to_string(), url: url.to_string() }).collect();
 
         // 1. The tree of distributors and resellers, and a weight for each customer owner.
         let distributor_count = platforms.len() * DISTRIBUTORS_PER_PLATFORM;
@@ -243,8 +259,7 @@ impl DataSet {
             });
             // Distributors also sell directly to a few customers of their own.
             owners.push((dist, 1));
-            let resellers_here = reseller_count / distributor_count
-                + usize::from(d < reseller_count % distributor_count);
+            let resellers_here = reseller_count / distributor_count + usize::from(d < reseller_count % distributor_count);
             for r in 0..resellers_here {
                 let idx = orgs.len();
                 orgs.push(Org {
@@ -264,10 +279,7 @@ impl DataSet {
 
         // 2. Share the customers out by weight (largest-remainder style, deterministic).
         let total_weight: u64 = owners.iter().map(|o| o.1).sum();
-        let mut counts: Vec<usize> = owners
-            .iter()
-            .map(|o| (customers as u128 * o.1 as u128 / total_weight as u128) as usize)
-            .collect();
+        let mut counts: Vec<usize> = owners.iter().map(|o| (customers as u128 * o.1 as u128 / total_weight as u128) as usize).collect();
         let mut left = customers - counts.iter().sum::<usize>();
         let mut i = 0;
         let owner_count = counts.len();

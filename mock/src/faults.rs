@@ -16,12 +16,18 @@ pub enum Fault {
     /// 503 with `Retry-After`.
     Unavailable,
     /// Headers are sent, then the connection is dropped after `offset` body bytes.
-    DroppedConnection { offset: u64 },
+    DroppedConnection {
+        offset: u64,
+    },
     /// The body ends cleanly after `offset` bytes, in the middle of a record: looks like a
     /// complete chunked response, so only a client that checks the array closed notices.
-    Truncated { offset: u64 },
+    Truncated {
+        offset: u64,
+    },
     /// The right answer, but late.
-    Slow { delay_ms: u64 },
+    Slow {
+        delay_ms: u64,
+    },
 }
 
 impl Fault {

@@ -100,9 +100,9 @@ impl RateLimiter {
 /// bearer token, subscription key, rate limit.
 pub fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let referer = text("x-referer").filter(|r| !r.is_empty()).ok_or_else(|| {
-        ApiError::bad_request("The X-Referer header is required: it must name the requestor's platform URL.")
-    })?;
+    let referer = text("x-referer")
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::bad_request("The X-Referer header is required: it must name the requestor's platform URL."))?;
     if let Some(origin) = text("origin") {
         if origin.trim_end_matches('/') != referer.trim_end_matches('/') {
             return Err(ApiError::new(
@@ -111,9 +111,7 @@ pub fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             ));
         }
     }
-    let token = text("authorization")
-        .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
-        .map(str::trim);
+    let token = text("authorization").and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))).map(str::trim);
     match token {
         None => {
             return Err(ApiError::unauthorized(
@@ -138,17 +136,11 @@ pub fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
                 ))
             }
             Some(k) if k != key => {
-                return Err(ApiError::unauthorized(
-                    "Access denied due to an invalid subscription key.",
-                    r#"Bearer realm="appxite""#,
-                ))
+                return Err(ApiError::unauthorized("Access denied due to an invalid subscription key.", r#"Bearer realm="appxite""#))
             }
             Some(_) => {}
         }
     }
     let token = token.unwrap_or_default();
-    state
-        .limiter
-        .check(token)
-        .map_err(|wait| ApiError::rate_limited(wait, "Rate limit is exceeded."))
+    state.limiter.check(token).map_err(|wait| ApiError::rate_limited(wait, "Rate limit is exceeded."))
 }

@@ -9,11 +9,11 @@
 //! - this file: configuration, routes and handlers.
 
 pub mod body;
+mod conn;
 pub mod data;
 pub mod faults;
 pub mod gateway;
 pub mod params;
-mod conn;
 mod rng;
 
 use std::collections::BTreeMap;
@@ -215,8 +215,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 async fn refuse_long_urls(request: Request, next: axum::middleware::Next) -> Response {
     let len = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URL_BYTES {
-        return ApiError::new(StatusCode::URI_TOO_LONG, format!("The request URL is longer than {MAX_URL_BYTES} bytes."))
-            .into_response();
+        return ApiError::new(StatusCode::URI_TOO_LONG, format!("The request URL is longer than {MAX_URL_BYTES} bytes.")).into_response();
     }
     next.run(request).await
 }
@@ -260,12 +259,7 @@ async fn get_details(
     response
 }
 
-async fn post_details(
-    State(state): State<SharedState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Response {
+async fn post_details(State(state): State<SharedState>, RawQuery(query): RawQuery, headers: HeaderMap, body: axum::body::Body) -> Response {
     let guard = InFlight::new(&state.stats);
     // Credentials first, then the body: an unauthenticated caller cannot make the gateway
     // buffer anything, and a body over the limit is the API's 413, not axum's text/plain.
@@ -384,25 +378,20 @@ fn unknown_org(id: &str) -> ApiError {
 
 /// The POST body: a non-empty JSON array of distinct-or-not organization UUIDs.
 fn parse_id_list(body: &[u8], max: usize) -> Result<Vec<String>, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
-    let items = value
-        .as_array()
-        .ok_or_else(|| ApiError::bad_request("The request body must be a JSON array of organization IDs."))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
+    let items = value.as_array().ok_or_else(|| ApiError::bad_request("The request body must be a JSON array of organization IDs."))?;
     if items.is_empty() {
         return Err(ApiError::bad_request("The request body must list at least one organization ID."));
     }
     if items.len() > max {
-        return Err(ApiError::bad_request(format!(
-            "The request body lists {} organization IDs; at most {max} are allowed.",
-            items.len()
-        )));
+        return Err(ApiError::bad_request(format!("The request body lists {} organization IDs; at most {max} are allowed.", items.len())));
     }
     let mut ids = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let id = item.as_str().ok_or_else(|| {
-            ApiError::bad_request(format!("Item {i} of the request body is not a string; organization IDs are strings."))
-        })?;
+        let id = item
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request(format!("Item {i} of the request body is not a string; organization IDs are strings.")))?;
         check_uuid(id)?;
         ids.push(id.to_string());
     }
@@ -410,11 +399,7 @@ fn parse_id_list(body: &[u8], max: usize) -> Result<Vec<String>, ApiError> {
 }
 
 /// Filter, page and stream the selected customers (or the error).
-async fn respond(
-    state: &SharedState,
-    result: Result<(params::Params, Vec<Vec<u32>>), ApiError>,
-    guard: InFlight,
-) -> Response {
+async fn respond(state: &SharedState, result: Result<(params::Params, Vec<Vec<u32>>), ApiError>, guard: InFlight) -> Response {
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
     if state.config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(state.config.latency_ms)).await;
@@ -455,9 +440,7 @@ async fn respond(
             Fault::RateLimited => {
                 return finish_error(state, ApiError::rate_limited(retry_after, "Rate limit is exceeded. Try again later."))
             }
-            Fault::InternalError => {
-                return finish_error(state, ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error."))
-            }
+            Fault::InternalError => return finish_error(state, ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")),
             Fault::BadGateway => {
                 return finish_error(state, ApiError::new(StatusCode::BAD_GATEWAY, "Bad gateway: the backend did not answer."))
             }
@@ -477,9 +460,7 @@ async fn respond(
     }
     let stream = body::customer_stream(state.clone(), records, sections, cut, guard);
     let mut response = Response::new(axum::body::Body::from_stream(stream));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     response
 }
 

@@ -40,8 +40,15 @@ pub fn parse(raw: Option<&str>) -> Result<Params, String> {
         }
         let known = matches!(
             name.as_str(),
-            "includechildorganizations" | "includeaddresses" | "includecontacts" | "includecustomproperties"
-                | "includetenants" | "includeindustries" | "customerstatus" | "page" | "pagesize"
+            "includechildorganizations"
+                | "includeaddresses"
+                | "includecontacts"
+                | "includecustomproperties"
+                | "includetenants"
+                | "includeindustries"
+                | "customerstatus"
+                | "page"
+                | "pagesize"
         );
         if !known {
             // Gateways pass unknown parameters through; the API ignores them.
@@ -59,9 +66,10 @@ pub fn parse(raw: Option<&str>) -> Result<Params, String> {
             "includetenants" => p.sections.tenants = boolean(&key, &value)?,
             "includeindustries" => p.sections.industries = boolean(&key, &value)?,
             "customerstatus" => {
-                p.customer_status = Some(Status::parse_ci(&value).ok_or_else(|| {
-                    format!("Query parameter 'customerStatus' must be one of New, Active, Suspended; got '{value}'.")
-                })?)
+                p.customer_status = Some(
+                    Status::parse_ci(&value)
+                        .ok_or_else(|| format!("Query parameter 'customerStatus' must be one of New, Active, Suspended; got '{value}'."))?,
+                )
             }
             "page" => p.page = positive(&key, &value, u32::MAX)?,
             "pagesize" => p.page_size = positive(&key, &value, MAX_PAGE_SIZE)?,
@@ -82,9 +90,7 @@ fn boolean(key: &str, value: &str) -> Result<bool, String> {
 }
 
 fn positive(key: &str, value: &str, max: u32) -> Result<u32, String> {
-    let n: u64 = value
-        .parse()
-        .map_err(|_| format!("Query parameter '{key}' must be a whole number from 1 to {max}; got '{value}'."))?;
+    let n: u64 = value.parse().map_err(|_| format!("Query parameter '{key}' must be a whole number from 1 to {max}; got '{value}'."))?;
     if n == 0 || n > max as u64 {
         return Err(format!("Query parameter '{key}' must be a whole number from 1 to {max}; got '{value}'."));
     }
@@ -111,8 +117,17 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected_with_the_parameter_named() {
-        for q in ["pageSize=0", "pageSize=-1", "pageSize=abc", "pageSize=10001", "page=0", "page=1.5",
-                  "customerStatus=Deleted", "includeAddresses=yes", "page=1&PAGE=2"] {
+        for q in [
+            "pageSize=0",
+            "pageSize=-1",
+            "pageSize=abc",
+            "pageSize=10001",
+            "page=0",
+            "page=1.5",
+            "customerStatus=Deleted",
+            "includeAddresses=yes",
+            "page=1&PAGE=2",
+        ] {
             let err = parse(Some(q)).unwrap_err();
             let name = q.split('=').next().unwrap();
             assert!(err.to_lowercase().contains(&name.to_lowercase()), "{q}: {err}");

@@ -31,7 +31,13 @@ impl Mock {
     async fn get(&self, org: &str, query: &str) -> (StatusCode, Value, reqwest::header::HeaderMap) {
         self.call(Method::GET, &format!("/distis/organizations/details/{org}?{query}"), None, &[]).await
     }
-    async fn call(&self, method: Method, path: &str, body: Option<&str>, extra: &[(&str, &str)]) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -81,7 +87,10 @@ async fn every_section_with_the_article_field_names_case_insensitive_names_and_b
     let m = start(small()).await;
     let d = m.org("distributor", 0)["id"].as_str().unwrap().to_string();
     let (_, body, _) = m
-        .get(&d, "includeAddresses&INCLUDECONTACTS=True&includeCustomProperties=true&includeTenants=TRUE&IncludeIndustries=true&pageSize=200")
+        .get(
+            &d,
+            "includeAddresses&INCLUDECONTACTS=True&includeCustomProperties=true&includeTenants=TRUE&IncludeIndustries=true&pageSize=200",
+        )
         .await;
     let list = body.as_array().unwrap();
     assert_eq!(list.len(), 200);
@@ -114,7 +123,13 @@ async fn status_filter_and_child_organizations() {
     let id = d["id"].as_str().unwrap();
     let (_, all, _) = m.get(id, "").await;
     let (_, suspended, _) = m.get(id, "customerStatus=suspended").await;
-    let expect: Vec<String> = all.as_array().unwrap().iter().filter(|c| c["customerStatus"] == "Suspended").map(|c| c["customerId"].as_str().unwrap().to_string()).collect();
+    let expect: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["customerStatus"] == "Suspended")
+        .map(|c| c["customerId"].as_str().unwrap().to_string())
+        .collect();
     assert!(!expect.is_empty());
     assert_eq!(ids(&suspended), expect);
     // false: only the customers the organization owns directly.
@@ -176,8 +191,12 @@ async fn bad_input_is_a_400_with_a_clear_message() {
     let m = start(small()).await;
     let d = m.org("distributor", 0)["id"].as_str().unwrap().to_string();
     for (query, needle) in [
-        ("pageSize=0", "pageSize"), ("pageSize=-1", "pageSize"), ("pageSize=ten", "pageSize"),
-        ("pageSize=99999999", "pageSize"), ("page=0", "page"), ("customerStatus=Deleted", "customerStatus"),
+        ("pageSize=0", "pageSize"),
+        ("pageSize=-1", "pageSize"),
+        ("pageSize=ten", "pageSize"),
+        ("pageSize=99999999", "pageSize"),
+        ("page=0", "page"),
+        ("customerStatus=Deleted", "customerStatus"),
         ("includeTenants=maybe", "includeTenants"),
     ] {
         let (status, err, _) = m.get(&d, query).await;
@@ -215,7 +234,9 @@ async fn gateway_checks_referer_origin_token_and_subscription_key() {
     let res = m.http.get(&url).header("X-Referer", "https://a.example").header("Authorization", "Bearer dev-token").send().await.unwrap();
     assert_eq!(res.status(), 401, "subscription key missing");
     assert!(res.text().await.unwrap().contains("subscription key"));
-    let (status, _, _) = m.call(Method::GET, &format!("/distis/organizations/details/{d}?pageSize=1"), None, &[("Ocp-Apim-Subscription-Key", "sub-key")]).await;
+    let (status, _, _) = m
+        .call(Method::GET, &format!("/distis/organizations/details/{d}?pageSize=1"), None, &[("Ocp-Apim-Subscription-Key", "sub-key")])
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -239,7 +260,8 @@ async fn cors_preflight_allows_the_sdk_headers_and_exposes_retry_after() {
         assert!(allowed.contains(name), "{allowed}");
     }
     let d = m.org("distributor", 0)["id"].as_str().unwrap().to_string();
-    let (_, _, h) = m.call(Method::GET, &format!("/distis/organizations/details/{d}?pageSize=1"), None, &[("Origin", "https://portal.example")]).await;
+    let (_, _, h) =
+        m.call(Method::GET, &format!("/distis/organizations/details/{d}?pageSize=1"), None, &[("Origin", "https://portal.example")]).await;
     assert!(h["access-control-expose-headers"].to_str().unwrap().to_lowercase().contains("retry-after"));
 }
 
@@ -444,7 +466,9 @@ async fn mutate_adds_removes_and_changes_deterministically_and_counts_follow() {
     // Removed customers are gone from the POST form too; counts follow.
     let (status, _, _) = a.call(Method::POST, "/distis/organizations/details", Some(&format!(r#"["{}"]"#, removed[0])), &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, one, _) = a.call(Method::POST, "/distis/organizations/details?includeChildOrganizations=false", Some(&format!(r#"["{}"]"#, added[0])), &[]).await;
+    let (status, one, _) = a
+        .call(Method::POST, "/distis/organizations/details?includeChildOrganizations=false", Some(&format!(r#"["{}"]"#, added[0])), &[])
+        .await;
     assert_eq!((status, ids(&one)), (StatusCode::OK, vec![added[0].clone()]));
     let orgs: Value = a.http.get(format!("{}/__mock/orgs", a.url)).send().await.unwrap().json().await.unwrap();
     let count = orgs["orgs"].as_array().unwrap().iter().find(|o| o["id"] == dist.as_str()).unwrap()["customerCount"].as_u64();

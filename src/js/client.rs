@@ -38,9 +38,7 @@ impl AppxiteClient {
     /// Check the options and make a client. Throws `AppxiteError` (`INVALID_ARGUMENT`,
     /// `MISSING_REFERER`) — nothing is sent until a pager is iterated.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "AppxiteClientOptions")] options: Option<JsValue>,
-    ) -> Result<AppxiteClient, JsValue> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "AppxiteClientOptions")] options: Option<JsValue>) -> Result<AppxiteClient, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         let o = options::object(&options, "AppxiteClient options", &[CLIENT_KEYS, RUN_KEYS])?;
         let token = match options::get(&o, "token")? {

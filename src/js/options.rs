@@ -7,11 +7,11 @@ use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use super::errors::invalid;
-use crate::transport::fetch::intrinsic_getter;
-use crate::pager::RunOptions;
 use crate::model::CustomerStatus;
+use crate::pager::RunOptions;
 use crate::query::CustomerQuery;
 use crate::retry::{RetryOptions, RetryPolicy};
+use crate::transport::fetch::intrinsic_getter;
 
 /// Keys of the run settings accepted both by the client and per call.
 pub const RUN_KEYS: &[&str] = &["retry", "timeoutMs", "deadlineMs", "batchSize", "maxRecordBytes", "maxPages"];
@@ -167,9 +167,7 @@ pub fn query(obj: &Object) -> Result<CustomerQuery, JsValue> {
         Some("New") => Some(CustomerStatus::New),
         Some("Active") => Some(CustomerStatus::Active),
         Some("Suspended") => Some(CustomerStatus::Suspended),
-        Some(other) => {
-            return Err(invalid(format!("customerStatus must be \"New\", \"Active\" or \"Suspended\", not \"{other}\"")))
-        }
+        Some(other) => return Err(invalid(format!("customerStatus must be \"New\", \"Active\" or \"Suspended\", not \"{other}\""))),
     };
     let count = |k| whole(obj, k, 1, u32::MAX as u64).map(|n| n.map(|n| n as u32));
     let q = CustomerQuery {
@@ -208,7 +206,8 @@ pub fn snapshot_bytes(v: &JsValue, check: impl Fn(&[u8], usize) -> Result<(), Js
         return Err(not());
     }
     let number = |name: &str| intrinsic_getter("Uint8Array", &name.into(), v).and_then(|n| n.as_f64()).map(|n| n as u32);
-    let (Some(len), Some(offset), Some(buffer)) = (number("byteLength"), number("byteOffset"), intrinsic_getter("Uint8Array", &"buffer".into(), v))
+    let (Some(len), Some(offset), Some(buffer)) =
+        (number("byteLength"), number("byteOffset"), intrinsic_getter("Uint8Array", &"buffer".into(), v))
     else {
         return Err(not());
     };

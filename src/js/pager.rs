@@ -18,11 +18,11 @@ use super::options;
 use crate::ascii::escape_non_ascii;
 use crate::call::PreparedCall;
 use crate::client::Client;
-use crate::turns::Turns;
-use crate::error::Error;
 use crate::cursor::{Cursor, Source};
+use crate::error::Error;
 use crate::sync::{SyncRun, SyncStats};
 use crate::transport::fetch::{FetchTransport, RESULT_KEYS};
+use crate::turns::Turns;
 
 /// One step of an iteration as a boxed future: every async method goes through the same
 /// `to_promise`, so the promise glue is compiled once rather than once per method (size).

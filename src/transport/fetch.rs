@@ -16,11 +16,11 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
+use gloo_net::http::RequestBuilder;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use gloo_net::http::RequestBuilder;
 use web_sys::{AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, RequestRedirect};
 
 use super::{HttpRequest, Method, ResponseBody, ResponseHead, Transport, MAX_TIMER_MS};
@@ -308,7 +308,12 @@ impl Drop for AttemptGuard {
 /// 0.98× the time of `res.json()`). Node's chunks are already ~64 KB, and its BYOB reads copy
 /// into a fresh buffer each time (CPU +4 %, more memory), so it keeps the default reader.
 enum BodyReader {
-    Default { reader: ReadableStreamDefaultReader, stream: ReadableStream, reads: u32, bytes: u32 },
+    Default {
+        reader: ReadableStreamDefaultReader,
+        stream: ReadableStream,
+        reads: u32,
+        bytes: u32,
+    },
     /// The buffer is transferred to each read and comes back with its result.
     Byob(ByobReader, Option<js_sys::ArrayBuffer>),
 }
@@ -426,9 +431,7 @@ impl Transport for FetchTransport {
         // the wasm on a value fetch refuses (a token function may return anything).
         let headers = Headers::new().map_err(|_| Error::Network("Headers is missing".into()))?;
         for (k, v) in &request.headers {
-            headers
-                .append(k, v)
-                .map_err(|_| Error::InvalidArgument(format!("header '{k}' has a value fetch does not accept")))?;
+            headers.append(k, v).map_err(|_| Error::InvalidArgument(format!("header '{k}' has a value fetch does not accept")))?;
         }
         // Only the fields that are needed: workerd rejects some (mode, credentials). Never
         // follow a redirect: runtimes strip only Authorization from a cross-origin redirect,
@@ -497,16 +500,11 @@ impl Transport for FetchTransport {
             TokenSource::None => Ok(None),
             TokenSource::Static(t) => Ok(Some(t.clone())),
             TokenSource::Function(f) => {
-                let value = f
-                    .call1(&JsValue::UNDEFINED, &JsValue::from_bool(refresh))
-                    .map_err(|e| token_error(&e))?;
+                let value = f.call1(&JsValue::UNDEFINED, &JsValue::from_bool(refresh)).map_err(|e| token_error(&e))?;
                 let value = JsFuture::from(Promise::resolve(&value)).await.map_err(|e| token_error(&e))?;
                 match value.as_string() {
                     Some(t) if !t.is_empty() => Ok(Some(t)),
-                    _ => Err(Error::Unauthorized {
-                        status: 0,
-                        message: "the token function did not return a non-empty string".into(),
-                    }),
+                    _ => Err(Error::Unauthorized { status: 0, message: "the token function did not return a non-empty string".into() }),
                 }
             }
         }
