@@ -15,17 +15,22 @@ after(async () => {
   await mock.stop();
 });
 
-test("slow consumer, stuck token, deaf fetch (Chromium)", { timeout: 60_000 }, async () => {
-  const org = mock.distributors[0];
+/** Run a scenario of tests/shared in a fresh page of the demo's origin; its result. */
+async function inPage(scenario, cfg) {
   const page = await browser.newPage();
   await page.goto(`${mock.www}?api=${mock.url}`);
-  const results = await page.evaluate(
+  return page.evaluate(
     async ([source, cfg]) => {
       const { AppxiteClient } = await import("appxite-customers");
       return new Function(`return (${source})`)()(AppxiteClient, cfg);
     },
-    [slowConsumerScenario.toString(), { url: mock.url, referer: new URL(mock.www).origin, org: org.id }],
+    [scenario.toString(), cfg],
   );
+}
+
+test("slow consumer, stuck token, deaf fetch (Chromium)", { timeout: 60_000 }, async () => {
+  const org = mock.distributors[0];
+  const results = await inPage(slowConsumerScenario, { url: mock.url, referer: new URL(mock.www).origin, org: org.id });
   checkSlowConsumer(assert, "chromium", results, org.customerCount);
 });
 
@@ -33,15 +38,7 @@ test("a trap inside the wasm is INTERNAL for the call and the waiting run, and t
   const slow = await startMock(["--latency-ms", "1500"]);
   try {
     const org = mock.resellers[0];
-    const page = await browser.newPage();
-    await page.goto(`${mock.www}?api=${mock.url}`);
-    const results = await page.evaluate(
-      async ([source, cfg]) => {
-        const { AppxiteClient } = await import("appxite-customers");
-        return new Function(`return (${source})`)()(AppxiteClient, cfg);
-      },
-      [trapScenario.toString(), { url: mock.url, slowUrl: slow.url, org: org.id }],
-    );
+    const results = await inPage(trapScenario, { url: mock.url, slowUrl: slow.url, org: org.id });
     checkTrap(assert, "chromium", results, org.customerCount);
   } finally {
     await slow.stop();

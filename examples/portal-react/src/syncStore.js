@@ -1,5 +1,7 @@
 // The sync state in IndexedDB: per key (organization + query), the last completed sync's
-// snapshot and the customers it left, written together in one transaction.
+// snapshot and the customers it left, written together in one transaction. (The demo's
+// www/store.js is the same few lines: this example is meant to be copied whole, so it keeps
+// its own.)
 const DB = "appxite-customers-portal";
 const STORE = "syncs";
 
