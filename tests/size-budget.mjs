@@ -21,7 +21,7 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // by hand-written ones (they alone were 10 KB gzip of the first 24 KB). Lowered to 78 KB when
 // the performance work left it at 74.7 KB (wasm-opt -ocimfs=0: −2.3 KB; the one-pass
 // fingerprinting scan for sync: +0.9 KB). Raised to 84 KB by hardening round two (measured
-// 74.9 → 83.0 KB gzip): the embedded wasm +5.3 KB — every caller value read through `catch`
+// 74.9 → 81.4 KB gzip): the embedded wasm +5.5 KB — every caller value read through `catch`
 // imports and intrinsic getters, the snapshot header check, one Secrets list, sync's scope
 // and lone-surrogate checks, the strict record walk, the core cursor — wasm-bindgen's
 // reset-state glue (+0.4 KB), and guard.js, the catch-all every browser now loads (+1.0 KB
