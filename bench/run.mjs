@@ -14,14 +14,14 @@ import { packageModules, startWorker } from "../tests/workerd/miniflare.mjs";
 import { childPid, cpuMs, memMB } from "./proc.mjs";
 import { sizeTable } from "./size.mjs";
 
+// Snapshots and logs go to build/, which a fresh clone (make bench before any make test) lacks.
+mkdirSync(new URL("../build/", import.meta.url), { recursive: true });
+
 // The Worker for the workerd rows: GET /fetch (fetch + res.json()), /sdk (for await) or /sync
 // (client.sync from the snapshots POSTed to /load before the clock starts) reads every org
 // and answers the number of customers it saw.
 const WORKER_SYNC = `
 import { AppxiteClient } from "appxite-customers";
-
-// Snapshots and logs go to build/, which a fresh clone (make bench before any make test) lacks.
-mkdirSync(new URL("../build/", import.meta.url), { recursive: true });
 const ALL = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
 const snapshots = {};
 export default {
