@@ -18,11 +18,20 @@ let inMethod = 0; // public methods on the stack
 let generation;
 const SWALLOWED = Object.freeze([0, 0, 0, 0]);
 
+// A generation is one instance: `pending` holds the reject functions of its promises not yet
+// settled, so that its death rejects them all. (Not `Promise.race` with a "died" promise:
+// every race leaves a reaction on that never-settling promise, which kept every chunk of
+// customers ever handed out reachable — measured: a 100,000-customer listing's peak went from
+// 25 to 220 MB.)
 function newGeneration() {
-  let reject;
-  const died = new Promise((_, r) => (reject = r));
-  died.catch(() => {}); // rejected for every run of the instance, awaited by none of them
-  generation = { died, reject };
+  const pending = new Set();
+  generation = {
+    pending,
+    die(err) {
+      for (const reject of pending) reject(err);
+      pending.clear();
+    },
+  };
 }
 newGeneration();
 
@@ -54,7 +63,7 @@ export function guardExports(exports) {
         return value(a, b, c, d, e, f, g, h, i, j);
       } catch (err) {
         dead = true;
-        generation.reject(internal(err));
+        generation.die(internal(err));
         if (inMethod > 0) throw err;
         // A callback's call: swallowed (see the top of this file). The glue reads some results
         // as `[value, error, isError]`: zeros read as "no error", and the instance is never
@@ -87,7 +96,7 @@ function isAppxiteError(e) {
  * when the instance breaks. */
 function call(self, fn, args) {
   enter();
-  const died = generation.died;
+  const { pending } = generation;
   let result;
   inMethod++;
   try {
@@ -97,12 +106,21 @@ function call(self, fn, args) {
   } finally {
     inMethod--;
   }
-  if (result instanceof Promise) {
-    return Promise.race([result, died]).catch((err) => {
-      throw isAppxiteError(err) ? err : internal(err);
-    });
-  }
-  return result;
+  if (!(result instanceof Promise)) return result;
+  if (dead) return Promise.reject(internal()); // the instance broke while this call ran
+  return new Promise((resolve, reject) => {
+    pending.add(reject);
+    result.then(
+      (value) => {
+        pending.delete(reject);
+        resolve(value);
+      },
+      (err) => {
+        pending.delete(reject);
+        reject(isAppxiteError(err) ? err : internal(err));
+      },
+    );
+  });
 }
 
 function wrapClass(cls) {

@@ -155,3 +155,21 @@ test("credential headers never come back in a message: Cookie, Proxy-Authorizati
   const plain = await rejection(() => new AppxiteClient({ baseUrl: "http://api.example", referer: REFERER, headers: { "X-Api-Key": "k" }, secretHeaders: ["X-Api-Key"] }));
   assert.equal(plain.code, "INVALID_ARGUMENT");
 });
+
+test("nothing the SDK handed out stays reachable from it once the run is over (no promise keeps a chunk alive)", async () => {
+  const v8 = await import("node:v8");
+  const vm = await import("node:vm");
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc");
+  const refs = [];
+  for (let run = 0; run < 3; run++) {
+    let n = 0;
+    for await (const c of client().customers(reseller.id, { pageSize: 50 })) if (n++ % 50 === 0) refs.push(new WeakRef(c));
+  }
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+  }
+  assert.ok(refs.length >= 12);
+  assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0, "customers still reachable after their runs ended");
+});
