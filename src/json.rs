@@ -135,17 +135,7 @@ pub(crate) fn decode_string(text: &[u8], start: usize, unknown: UnknownEscape) -
 /// [`decode_string`], appending to `out` (a buffer kept from string to string), and giving
 /// the index of the closing quote.
 pub(crate) fn decode_string_into(text: &[u8], start: usize, unknown: UnknownEscape, out: &mut Vec<u8>) -> Option<usize> {
-    let hex4 = |at: usize| -> Option<u32> {
-        text.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| {
-            let v = match d {
-                b'0'..=b'9' => d - b'0',
-                b'a'..=b'f' => d - b'a' + 10,
-                b'A'..=b'F' => d - b'A' + 10,
-                _ => return None,
-            };
-            Some(n << 4 | v as u32)
-        })
-    };
+    let hex4 = |at: usize| hex4(text, at);
     let mut i = start;
     loop {
         let end = skip_string_bytes(text, i);
@@ -239,10 +229,23 @@ fn skip_to_close(text: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// The four hex digits of a `\u` escape at `text[at..]`, as a UTF-16 unit.
+fn hex4(text: &[u8], at: usize) -> Option<u32> {
+    text.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| {
+        let v = match d {
+            b'0'..=b'9' => d - b'0',
+            b'a'..=b'f' => d - b'a' + 10,
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => return None,
+        };
+        Some(n << 4 | v as u32)
+    })
+}
+
 /// Whether the JSON string contents `raw` (escapes not decoded) have a `\u` escape of a
 /// UTF-16 surrogate that is not half of a pair.
 pub(crate) fn has_lone_surrogate(raw: &[u8]) -> bool {
-    let unit = |at: usize| -> Option<u32> { raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &d| Some(n << 4 | (d as char).to_digit(16)?)) };
+    let unit = |at: usize| hex4(raw, at);
     let mut i = 0;
     while i + 1 < raw.len() {
         if raw[i] != b'\\' {

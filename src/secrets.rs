@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use crate::error::scrub;
+use crate::snapshot::heap_sort;
 
 /// Header names that carry credentials, whichever option they come from: their values are
 /// secrets, and they make plain http refused (except to loopback).
@@ -37,15 +38,10 @@ impl Secrets {
                 }
             }
         }
-        // Longest first, so a secret that contains another is cut whole. (A handful of
-        // values: an insertion sort, not std's sort, which costs the wasm kilobytes.)
-        for i in 1..out.len() {
-            let mut j = i;
-            while j > 0 && out[j - 1].len() < out[j].len() {
-                out.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+        // Longest first, so a secret that contains another is cut whole; equal ones next to
+        // each other, so `dedup` drops every repeat. (The crate's heap sort: std's costs the
+        // wasm kilobytes.)
+        heap_sort(&mut out, |a, b| (b.len(), b) < (a.len(), a));
         out.dedup();
         Secrets(Rc::new(out))
     }
@@ -87,5 +83,10 @@ mod tests {
         assert!(is_credential_header("COOKIE", &[]) && is_credential_header("x-API-key", &["X-Api-Key".into()]));
         assert!(!is_credential_header("X-Referer", &[]));
         assert!(Secrets::default().is_empty());
+        // The same value twice, among others of its length, is kept once.
+        let twice = vec![("Cookie".to_string(), "aaa; bbb; aaa".to_string())];
+        let s = Secrets::of_client(Some("ccc"), None, &twice, &[]);
+        assert_eq!(s.0.iter().filter(|v| v.as_str() == "aaa").count(), 1, "{:?}", s.0);
+        assert!(s.0.windows(2).all(|w| w[0].len() >= w[1].len()), "longest first: {:?}", s.0);
     }
 }

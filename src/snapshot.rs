@@ -328,7 +328,7 @@ impl SnapshotBuilder {
 /// Heapsort. Hand-written for size: std's `sort_unstable_by` added ~6 KB to the wasm for
 /// the two key types (measured with twiggy), this ~0.5 KB; O(n log n) either way. A test
 /// checks it against std's unstable sort.
-fn heap_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+pub(crate) fn heap_sort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
     let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
         if child >= end {
