@@ -25,8 +25,9 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // imports and intrinsic getters, the snapshot header check, one Secrets list, sync's scope
 // and lone-surrogate checks, the strict record walk, the core cursor — wasm-bindgen's
 // reset-state glue (+0.4 KB), and guard.js, the catch-all every browser now loads (+1.0 KB
-// minified; fast-iterator.js minified too: −0.5 KB).
-export const BUDGET_GZIP = 84 * 1024;
+// minified; fast-iterator.js minified too: −0.5 KB). Lowered to 80 KB when the browsers'
+// embedded wasm became Zopfli's gzip (measured 81.4 → 76.9 KB gzip, see scripts/build-pkg.sh).
+export const BUDGET_GZIP = 80 * 1024;
 // Imported by the consumers test for the same budget; run directly, it checks pkg/.
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   // Everything a browser loads: the embedded wasm, the glue, the entry, the for-await fast path and the guard.
