@@ -1,7 +1,8 @@
 // One measured run in a fresh Node process (so memory peaks do not mix):
 //   node bench/node-run.mjs <method> <baseUrl> <orgId,orgId,…> <pageSize>
 // Prints one JSON line: customers, wall and CPU ms, peak RSS above the idle process, the
-// wasm linear memory (SDK), and time to first customer after the first body byte.
+// wasm linear memory (SDK), time to first customer after the first body byte, and for
+// sdk-sync-prepare the snapshots' bytes.
 import { readFileSync, writeFileSync } from "node:fs";
 import createClient from "openapi-fetch";
 
@@ -41,6 +42,7 @@ const sampler = setInterval(() => {
 }, 5);
 
 let count = 0;
+let snapshotBytes = 0;
 let sink = 0; // the caller "uses" each record, then drops it
 let firstByteAt = null;
 let firstCustomerAt = null;
@@ -106,7 +108,25 @@ if (method === "fetch-json") {
     const run = client.sync(org, { ...ALL, pageSize, snapshot: snapshots[org] });
     for await (const change of run) take(change.customer);
     if (method === "sdk-sync") count += run.stats.unchanged;
-    if (method === "sdk-sync-prepare") writeFileSync(snapshotFile(org), run.snapshot);
+    if (method === "sdk-sync-prepare") {
+      writeFileSync(snapshotFile(org), run.snapshot);
+      snapshotBytes += run.snapshot.length;
+    }
+  }
+} else if (method === "read-only") {
+  // The floor of any client that streams: every page's body read through its stream reader,
+  // nothing parsed, each chunk dropped (for Node's peak memory with its defaults).
+  for (const org of orgs) {
+    for (let page = 1; ; page++) {
+      const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${QUERY}&page=${page}`, { headers: HEADERS });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (firstByteAt === null) firstByteAt = performance.now();
+      const reader = res.body.getReader();
+      let bytes = 0;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.length;
+      sink += bytes;
+      if (bytes <= 2) break; // "[]": past the last page
+    }
   }
 } else if (method === "raw-bytes") {
   // The emulator's own serving rate: read the bytes, parse nothing. `count` is bytes here.
@@ -137,6 +157,7 @@ console.log(
     peakMB: (peak - baseline) / 1048576,
     wasmMB: wasmMemory ? wasmMemory.buffer.byteLength / 1048576 : null,
     ttfcMs: firstCustomerAt !== null && firstByteAt !== null ? firstCustomerAt - firstByteAt : null,
+    snapshotBytes,
     sink,
   }),
 );

@@ -2,6 +2,8 @@
 //   node bench/small-run.mjs <method> <baseUrl> <orgId> [snapshotFile]
 // fetch-json: fetch + res.json(); read-only: the body read through its stream reader and
 // nothing parsed — the floor any streaming client pays in Node before decoding a byte;
+// array-buffer: the body read at once (res.arrayBuffer()), nothing parsed; import-only: the
+// SDK imported and a client constructed, nothing fetched;
 // sdk-items: for await over client.customers(); sdk-sync-first: a sync with no snapshot (every
 // customer added, decoded); sdk-sync: the repeat sync a scheduled job runs, from the snapshot
 // a sdk-sync-prepare run wrote to snapshotFile (read before the clock starts; nothing changed).
@@ -28,12 +30,20 @@ const take = (c) => {
   count++;
 };
 
-if (method === "fetch-json" || method === "read-only") {
+if (method === "import-only") {
+  // The SDK's fixed cost alone: the import (the wasm decoded, compiled, instantiated) and one
+  // client constructed; nothing fetched.
+  const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
+  const { AppxiteClient } = await import(new URL("index.node.js", dir).href);
+  new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
+} else if (method === "fetch-json" || method === "read-only" || method === "array-buffer") {
   const q = new URLSearchParams(Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])));
   const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${q}&page=1`, { headers: HEADERS });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   if (method === "fetch-json") {
     for (const c of await res.json()) take(c);
+  } else if (method === "array-buffer") {
+    sink += (await res.arrayBuffer()).byteLength;
   } else {
     const reader = res.body.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) sink += r.value.length;

@@ -18,6 +18,25 @@ export default {
         for await (const c of client.customers(org, { pageSize: Number(url.searchParams.get("pageSize")), includeTenants: true })) ids.push(c.customerId);
         return Response.json({ ids });
       }
+      if (url.pathname === "/reads") {
+        // Every read of workerd's readAtLeast the SDK makes, seen through a wrapper.
+        const proto = ReadableStreamBYOBReader.prototype;
+        const original = proto.readAtLeast;
+        const reads = [];
+        proto.readAtLeast = async function (min, view) {
+          const r = await original.call(this, min, view);
+          reads.push({ min, bytes: r.value?.length ?? 0, done: r.done });
+          return r;
+        };
+        try {
+          const ids = [];
+          const all = { includeAddresses: true, includeContacts: true, includeCustomProperties: true, includeTenants: true, includeIndustries: true };
+          for await (const c of client.customers(org, { ...all, pageSize: Number(url.searchParams.get("pageSize")) })) ids.push(c.customerId);
+          return Response.json({ ids, reads });
+        } finally {
+          proto.readAtLeast = original;
+        }
+      }
       if (url.pathname === "/pages") {
         const sizes = [];
         for await (const p of client.customers(org, { pageSize: 100 }).byPage()) sizes.push(p.items.length);
@@ -54,6 +73,20 @@ test("a Worker syncs every customer of a distributor, in order", async () => {
   const { ids } = await call(`/ids?org=${d.id}&pageSize=500&referer=https://portal.example`);
   assert.equal(ids.length, d.customerCount);
   assert.deepEqual(ids, await truthIds(mock, d.id));
+});
+
+test("in workerd the body is read by readAtLeast(64 KB) once its chunks turn out small, and nothing is lost at the end", async () => {
+  const d = mock.distributors[0];
+  const pageSize = 300;
+  const { ids, reads } = await call(`/reads?org=${d.id}&pageSize=${pageSize}&referer=https://portal.example`);
+  assert.deepEqual(ids, await truthIds(mock, d.id));
+  const pages = Math.floor(d.customerCount / pageSize) + 1;
+  assert.ok(reads.length > pages, `${reads.length} readAtLeast reads for ${pages} pages`);
+  assert.ok(reads.every((r) => r.min === 64 * 1024));
+  // Short only where a body ends: at most one short read with data and one final read a page.
+  const short = reads.filter((r) => r.bytes < r.min);
+  assert.ok(short.length <= 2 * pages, `${short.length} short reads for ${pages} pages`);
+  assert.ok(reads.some((r) => r.bytes >= r.min));
 });
 
 test("byPage and break work in workerd", async () => {
