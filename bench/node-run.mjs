@@ -36,6 +36,7 @@ await (await fetch(`${baseUrl}/distis/organizations/details/${orgs[0]}?pageSize=
 globalThis.gc?.();
 await new Promise((r) => setTimeout(r, 50));
 const baseline = process.memoryUsage().rss;
+const heapBaseline = process.memoryUsage().heapUsed;
 let peak = baseline;
 const sampler = setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -148,6 +149,9 @@ const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
+// What the run left alive in the JS heap: after a full collection, above the idle heap.
+globalThis.gc?.();
+const heapAfterGc = process.memoryUsage().heapUsed - heapBaseline;
 console.log(
   JSON.stringify({
     method,
@@ -158,6 +162,7 @@ console.log(
     wasmMB: wasmMemory ? wasmMemory.buffer.byteLength / 1048576 : null,
     ttfcMs: firstCustomerAt !== null && firstByteAt !== null ? firstCustomerAt - firstByteAt : null,
     snapshotBytes,
+    heapAfterGcMB: heapAfterGc / 1048576,
     sink,
   }),
 );
