@@ -519,12 +519,13 @@ ${smallSteps.join("\n")}
 Small syncs: "SDK sync, nothing changed" is the repeat sync a scheduled job runs (from the
 snapshot of a sync before it; nothing decoded), "no snapshot" the first one. The "body read,
 nothing parsed" rows are what any client that streams the body pays in Node before decoding
-anything (undici's stream reader, and V8 recompiling undici's HTTP parser with TurboFan): the
-SDK's peak sits at or below that floor — the 0.35× peak target is below it — and its CPU is
-that floor plus importing the SDK (the wasm decoded, compiled, instantiated) and V8 compiling
-the SDK's functions on first call, costs a one-page fetch + res.json() does not pay. A repeat
-sync that decodes nothing peaks higher than a listing: it makes no JS garbage, so V8 collects
-fetch's chunk buffers later.
+anything (undici's stream reader, and V8 recompiling undici's HTTP parser with TurboFan);
+reading it at once with res.arrayBuffer() costs as much or more. The SDK's CPU is that floor,
+plus importing the SDK (the wasm decoded, compiled, instantiated), plus its decoding with V8
+running its code for the first time — the steps table above; "the 4th in one process" rows
+are the same page once the process has made that call three times. A repeat sync that
+decodes nothing peaks higher than a listing: it makes no JS garbage, so V8 collects fetch's
+chunk buffers later.
 
 ## How cost grows
 
@@ -549,10 +550,12 @@ at the end — the JS heap column — is what the run keeps.
 |---|---|---:|---:|---:|---:|---:|---:|---:|
 ${scaleTable.join("\n")}
 
-workerd: fetch + res.json() reads and parses the body in native code in one step; the SDK
-reads it through the stream reader into wasm and parses each batch with JSON.parse, so a
-listing that decodes every customer costs more CPU there (its memory stays a fraction). A
-repeat sync decodes nothing and costs less.
+workerd: fetch + res.json() parses the body natively, from its bytes, in one step; the SDK
+reads it into wasm (BYOB reads with workerd's readAtLeast: the floor row) and decodes each
+batch with one JSON.parse. Reading the same way and calling JSON.parse once a page without the
+SDK (the "no SDK" row) costs more than the SDK does, so a listing that decodes every customer
+stays near res.json()'s CPU there (its memory a fraction); a repeat sync decodes nothing and
+costs less.
 `;
   // Where the bytes go, and the Cloudflare mirror at distributor scale (examples/sync-worker).
   const sizes = sizeTable();
