@@ -14,7 +14,8 @@ const HEADERS = { "X-Referer": "https://bench.example", Authorization: "Bearer d
 const QUERY = new URLSearchParams({ ...Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])), pageSize: String(pageSize) });
 
 // sdk-sync: the snapshots a previous `sdk-sync-prepare` run stored, read before measuring.
-const snapshotFile = (org) => new URL(`../build/bench-snapshot-${org}.bin`, import.meta.url);
+// BENCH_SNAPSHOT_TAG: another data set (the emulator's IDs repeat across data-set sizes).
+const snapshotFile = (org) => new URL(`../build/bench-snapshot-${process.env.BENCH_SNAPSHOT_TAG ?? ""}${org}.bin`, import.meta.url);
 const snapshots = method === "sdk-sync" ? Object.fromEntries(orgs.map((o) => [o, new Uint8Array(readFileSync(snapshotFile(o)))])) : {};
 
 // Idle baseline: everything imported and instantiated, nothing fetched.
@@ -116,7 +117,8 @@ if (method === "fetch-json") {
   }
 } else if (method === "read-only") {
   // The floor of any client that streams: every page's body read through its stream reader,
-  // nothing parsed, each chunk dropped (for Node's peak memory with its defaults).
+  // nothing parsed, each chunk dropped (for Node's peak memory with its defaults). Without
+  // parsing it cannot tell the last page, so it also fetches the empty one after it.
   for (const org of orgs) {
     for (let page = 1; ; page++) {
       const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${QUERY}&page=${page}`, { headers: HEADERS });

@@ -42,9 +42,11 @@ export default {
           const res = await fetch(api + "/distis/organizations/details/" + org + "?" + q + "&page=" + p, { headers: { "X-Referer": "https://bench.example", Authorization: "Bearer dev-token" } });
           if (u.pathname === "/read" || u.pathname === "/parse") {
             // The body read the way the SDK reads it in workerd (BYOB, readAtLeast 64 KB into a
-            // 256 KB buffer): /read parses nothing (the floor; it answers the expected count, as
-            // it cannot count records without parsing), /parse then decodes the whole page with
-            // one TextDecoder and one JSON.parse — the SDK's own decoder, without the SDK.
+            // 256 KB buffer; the SDK's first 8 reads are the default reader's): /read parses
+            // nothing (the floor; it answers the expected count, as it cannot count records
+            // without parsing, and fetches the empty page after the last), /parse then copies
+            // the page into one buffer and decodes it with one TextDecoder and one JSON.parse —
+            // the SDK's own decoder, without the SDK.
             const reader = res.body.getReader({ mode: "byob" });
             const parts = [];
             let bytes = 0;
@@ -164,8 +166,9 @@ const row = (runtime, method, r, base, extra = {}) => {
 
 // What was tried for size and what it measured (by hand, on this module: gzip -9 of the .wasm
 // rebuilt each way); printed under the size table so that the table's reader sees it.
-const SIZE_TRIED = `What was tried for size, each measured on this module (gzip -9 of the .wasm): compressing
-the browsers' embedded copy with Zopfli instead of zlib −4.5 KB (shipped); opt-level "s"
+const SIZE_TRIED = `What was tried for size, each measured on this module: compressing the browsers' embedded
+copy with Zopfli instead of zlib −4.5 KB of what a page loads (shipped); the rest as gzip -9
+of the .wasm rebuilt that way: opt-level "s"
 instead of "z" +5.0 KB; binaryen's \`--gufa\`, \`--merge-similar-functions\` and
 \`--duplicate-function-elimination\` after \`-Oz\` −0.02 KB; a build without \`core::fmt\`'s
 Debug code and panic locations (\`-Zfmt-debug=none -Zlocation-detail=none\`: nightly-only, so
@@ -180,10 +183,10 @@ batches, the strict JSON check, the hardening's checks), not tuning.`;
  * fetch + res.json(), the body read and nothing parsed, for await, and the repeat sync (from
  * the snapshots the Node sync rows prepared for the same data, in build/).
  */
-async function workerdRuns(url, orgs, total) {
+async function workerdRuns(url, orgs, total, methods = ["fetch", "read", "parse", "sdk", "sync"], snapshotTag = "") {
   const wq = new URLSearchParams({ api: url, orgs: orgs.join(","), page: String(PAGE), expect: String(total) });
-  const snapshotBytes = Object.fromEntries(orgs.map((o) => [o, readFileSync(new URL(`../build/bench-snapshot-${o}.bin`, import.meta.url))]));
-  const wd = { fetch: [], read: [], parse: [], sdk: [], sync: [] };
+  const snapshotBytes = Object.fromEntries(orgs.map((o) => [o, readFileSync(new URL(`../build/bench-snapshot-${snapshotTag}${o}.bin`, import.meta.url))]));
+  const wd = Object.fromEntries(methods.map((m) => [m, []]));
   for (let i = 0; i < REPS; i++) {
     for (const m of Object.keys(wd)) {
       const worker = startWorker(WORKER_SYNC);
@@ -328,7 +331,7 @@ try {
   const wBase = median(wd.fetch.map((x) => x.cpuMs));
   const wdRows = [
     row("workerd (Miniflare), process CPU", labels["fetch-json"], wd.fetch, wBase),
-    row("workerd (Miniflare), process CPU", "fetch, body read as the SDK reads it (BYOB), nothing parsed (the floor)", wd.read, wBase),
+    { ...row("workerd (Miniflare), process CPU", "fetch, body read as the SDK reads it (BYOB), nothing parsed (the floor)", wd.read, wBase), rate: "–" },
     row("workerd (Miniflare), process CPU", "fetch, body read as the SDK reads it, one TextDecoder + JSON.parse a page (no SDK)", wd.parse, wBase),
     row("workerd (Miniflare), process CPU", labels["sdk-items"], wd.sdk, wBase),
     row("workerd (Miniflare), process CPU", labels["sdk-sync"], wd.sync, wBase),
@@ -382,15 +385,16 @@ try {
   try {
     if (PIN) execFileSync("taskset", ["-a", "-p", "-c", "1", String(big.pid)], { stdio: "ignore" });
     const bd = big.distributors[0];
-    scaleSnapshot = { customers: bd.customerCount, bytes: nodeRun("sdk-sync-prepare", big.url, [bd.id]).snapshotBytes };
+    const tagged = { BENCH_SNAPSHOT_TAG: "scale-" };
+    scaleSnapshot = { customers: bd.customerCount, bytes: nodeRun("sdk-sync-prepare", big.url, [bd.id], tagged).snapshotBytes };
     const scaleMethods = ["fetch-json", "sdk-items", "sdk-sync"];
     const lines = [[`Node ${process.version}`, process.execPath], ...(NODE24 ? [[`Node ${NODE24.version}`, NODE24.path]] : [])];
     for (const [name, path] of lines) {
-      const r = interleaved(scaleMethods, (m) => nodeRun(m, big.url, [bd.id], {}, [], PIN, path));
+      const r = interleaved(scaleMethods, (m) => nodeRun(m, big.url, [bd.id], tagged, [], PIN, path));
       const b = median(r["fetch-json"].map((x) => x.cpuMs));
       for (const m of scaleMethods) scaleRows.push({ ...row(name, labels[m], r[m], b), customers: bd.customerCount });
     }
-    const w = await workerdRuns(big.url, [bd.id], bd.customerCount);
+    const w = await workerdRuns(big.url, [bd.id], bd.customerCount, ["fetch", "sdk", "sync"], tagged.BENCH_SNAPSHOT_TAG);
     const wb = median(w.fetch.map((x) => x.cpuMs));
     for (const [k, m] of [["fetch", "fetch-json"], ["sdk", "sdk-items"], ["sync", "sdk-sync"]]) {
       scaleRows.push({ ...row("workerd (Miniflare), process CPU", labels[m], w[k], wb), customers: bd.customerCount });
@@ -463,7 +467,7 @@ try {
       [labels["sdk-items"], labels["sdk-sync"]].map((m) => {
         const { a, b, cpuGrowth } = scaleOf(rt, m);
         const heap = a.heapAfterGc && b.heapAfterGc ? `; JS heap after a full GC ${a.heapAfterGc} → ${b.heapAfterGc} MB` : "";
-        return `| 10. ${rt}, ${m}: CPU per customer flat (≤ 1.15× the 100,000 rows'), peak not growing with the data (≤ theirs + 5 MB) | ${perCustomer(a)} → ${perCustomer(b)} µs a customer (${cpuGrowth.toFixed(2)}×); peak ${a.peak} → ${b.peak} MB${heap}; wasm ${a.wasm} → ${b.wasm} MB | ${mark(cpuGrowth <= 1.15)} / ${mark(b.peakMed <= a.peakMed + 5)} |`;
+        return `| 10. ${rt}, ${m}: CPU per customer flat (≤ 1.15× the 100,000 rows'), peak not growing with the data (≤ theirs + 5 MB) | ${perCustomer(a)} → ${perCustomer(b)} µs a customer (${cpuGrowth.toFixed(2)}×); peak ${a.peak} → ${b.peak} MB${heap}${a.wasm === "–" ? "" : `; wasm ${a.wasm} → ${b.wasm} MB`} | ${mark(cpuGrowth <= 1.15)} / ${mark(b.peakMed <= a.peakMed + 5)} |`;
       }),
     ),
   ].join("\n");
@@ -542,8 +546,8 @@ once, even when the data moves between pages): a table of 8-byte keys, at most 7
 doubles as it grows — the old table is still there while the new one fills, and wasm memory
 never shrinks, so its high-water mark for one organization of ${scaleSnapshot.customers.toLocaleString("en")} is ${scaleWasm.big} MB where
 the ${total.toLocaleString("en")} customers above, spread over ${orgs.length} organizations (one table each, in turn), need
-${scaleWasm.small} MB. The rest of the peak's growth is the runtime's: over a run twice as long V8 lets
-its heap grow further before it collects (Node's heapTotal); what survives a full collection
+${scaleWasm.small} MB. The rest of the peak's growth is the runtime's: over a longer run (2.5× the
+customers) V8 lets its heap grow further before it collects (Node's heapTotal); what survives a full collection
 at the end — the JS heap column — is what the run keeps.
 
 | runtime | method | customers | CPU ms | CPU µs a customer | peak MB above idle | JS heap after a full GC, MB above idle | wasm memory MB | CPU vs fetch + res.json() |
@@ -553,7 +557,8 @@ ${scaleTable.join("\n")}
 workerd: fetch + res.json() parses the body natively, from its bytes, in one step; the SDK
 reads it into wasm (BYOB reads with workerd's readAtLeast: the floor row) and decodes each
 batch with one JSON.parse. Reading the same way and calling JSON.parse once a page without the
-SDK (the "no SDK" row) costs more than the SDK does, so a listing that decodes every customer
+SDK (the "no SDK" row, which also copies each page into one buffer and parses it as one
+string) costs more than the SDK does, so a listing that decodes every customer
 stays near res.json()'s CPU there (its memory a fraction); a repeat sync decodes nothing and
 costs less.
 `;

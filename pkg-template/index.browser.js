@@ -2,7 +2,7 @@
 // embedded in wasm-inline.js (gzip, then base64), so there is no asset for a bundler to emit —
 // or to silently leave out — and no URL or file to resolve at run time. The runtime's own
 // DecompressionStream unpacks it (Zopfli's gzip: the embedded text, gzipped again by a server, is
-// ~3 KB smaller than the bare .wasm at gzip -9);
+// ~4 KB smaller than the bare .wasm at gzip -9);
 // top-level await, so `import { AppxiteClient } from "appxite-customers"` needs no init call.
 import * as glue from "./appxite_customers.js";
 import { wasmGzipBase64 } from "./wasm-inline.js";

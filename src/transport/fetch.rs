@@ -310,7 +310,7 @@ impl Drop for AttemptGuard {
 /// buffer of the SDK's (BYOB). workerd's default reader hands out chunks of at most 4 KB, a
 /// read each, and a BYOB read takes everything that has arrived instead (measured on a 20 MB
 /// page: 5,400 → 900 reads, 83–109 → 30–47 ms; a 100,000-customer sync in workerd 2.10× →
-/// 0.98× the time of `res.json()`). Node's chunks are already ~64 KB, and its BYOB reads copy
+/// 0.98× the time of `res.json()`) — in workerd, at least 64 KB of it (BYOB_AT_LEAST). Node's chunks are already ~64 KB, and its BYOB reads copy
 /// into a fresh buffer each time (CPU +4 %, more memory), so it keeps the default reader.
 enum BodyReader {
     Default {
@@ -333,9 +333,10 @@ thread_local! {
     static BYOB_MISSING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The buffer a BYOB reader reads into. A read returns as soon as any bytes are in, so the
-/// size only caps how much one read takes when more is waiting: 64 KB → 256 KB measured in
-/// workerd on 100,000 customers (5 fresh workerd each) `for await` 1507 → 1377 ms CPU, a sync
+/// The buffer a BYOB reader reads into. A `read(view)` returns as soon as any bytes are in
+/// (workerd's `readAtLeast` once 64 KB are), so the size only caps how much one read takes
+/// when more is waiting: 64 KB → 256 KB measured with `read(view)` in workerd on 100,000
+/// customers (5 fresh workerd each) `for await` 1507 → 1377 ms CPU, a sync
 /// 858 → 782 ms, peak unchanged; 1 MB gained nothing more for `for await`.
 const BYOB_BUFFER: u32 = 256 * 1024;
 /// In workerd, each read waits for at least this much (`readAtLeast`; it returns less only at
@@ -346,6 +347,8 @@ const BYOB_BUFFER: u32 = 256 * 1024;
 /// (3 ms at 20 MB/s). Other engines have no `readAtLeast` (the standard `read(view, { min })`
 /// is not in every engine yet) and keep `read(view)`.
 const BYOB_AT_LEAST: u32 = 64 * 1024;
+// `readAtLeast` throws (synchronously, through the wasm) if the view is smaller than `min`.
+const _: () = assert!(BYOB_AT_LEAST <= BYOB_BUFFER);
 /// Reads after which the chunk size is judged, and the average below which BYOB is used.
 const SMALL_CHUNK_READS: u32 = 8;
 const SMALL_CHUNK_BYTES: u32 = 8 * 1024;
