@@ -255,12 +255,15 @@ try {
 
   log("small syncs: one page, a fresh process each (import, first fetch and first calls count)…");
   const smallRows = [];
+  // On the machine's Node and on Node 24 (the active LTS line), side by side.
+  const nodeLines = [[`Node ${process.version}`, process.execPath], ...(NODE24 ? [[`Node ${NODE24.version}`, NODE24.path]] : [])];
+  for (const [line, nodePath] of nodeLines)
   for (const sm of smallMocks) {
     const d = sm.distributors[0];
     const snapshotFile = new URL(`../build/bench-snapshot-small-${d.customerCount}.bin`, import.meta.url).pathname;
-    nodeScript("small-run.mjs", ["sdk-sync-prepare", sm.url, d.id, snapshotFile]);
+    nodeScript("small-run.mjs", ["sdk-sync-prepare", sm.url, d.id, snapshotFile], {}, [], PIN, nodePath);
     const r = interleaved(["fetch-json", "read-only", "array-buffer", "import-only", "sdk-items", "sdk-sync-first", "sdk-sync", "fetch-json-warm", "sdk-items-warm", "sdk-sync-warm"], (m) =>
-      nodeScript("small-run.mjs", [m, sm.url, d.id, snapshotFile]),
+      nodeScript("small-run.mjs", [m, sm.url, d.id, snapshotFile], {}, [], PIN, nodePath),
     );
     const b = median(r["fetch-json"].map((x) => x.cpuMs));
     const bp = median(r["fetch-json"].map((x) => x.peakMB));
@@ -268,23 +271,24 @@ try {
     for (const m of Object.keys(r)) {
       const warm = m.endsWith("-warm");
       const rr = warm
-        ? row(`Node, one page of ${d.customerCount.toLocaleString("en")} (the 4th in one process)`, labels[m.slice(0, -5)], r[m], bw)
-        : row(`Node, one page of ${d.customerCount.toLocaleString("en")} (fresh process)`, labels[m], r[m], b);
+        ? row(`${line}, one page of ${d.customerCount.toLocaleString("en")} (the 4th in one process)`, labels[m.slice(0, -5)], r[m], bw)
+        : row(`${line}, one page of ${d.customerCount.toLocaleString("en")} (fresh process)`, labels[m], r[m], b);
       rr.peakRatio = (rr.peakMed / bp).toFixed(2);
       rr.customers = d.customerCount;
       rr.key = m;
       rr.base = b;
+      rr.line = line;
       if (m !== "import-only") rows.push(rr);
       if (!warm) smallRows.push(rr);
     }
   }
   // Where a small page's CPU goes: each step's median, and what is left once the steps any
   // client pays (the body read) and the import are taken away.
-  const smallSteps = [...new Set(smallRows.map((r) => r.customers))].map((n) => {
-    const at = (m) => smallRows.find((r) => r.customers === n && r.key === m).cpuMed;
+  const smallSteps = nodeLines.flatMap(([line]) => [...new Set(smallRows.map((r) => r.customers))].map((n) => {
+    const at = (m) => smallRows.find((r) => r.line === line && r.customers === n && r.key === m).cpuMed;
     const ms = (x) => `${x.toFixed(0)} ms`;
-    return `| ${n.toLocaleString("en")} | ${ms(at("fetch-json"))} | ${ms(at("read-only"))} | ${ms(at("array-buffer"))} | ${ms(at("fetch-json") - at("array-buffer"))} | ${ms(at("import-only"))} | ${ms(at("sdk-items"))} | ${ms(at("sdk-items") - at("read-only") - at("import-only"))} | ${ms(at("sdk-sync") - at("read-only") - at("import-only"))} |`;
-  });
+    return `| ${line} | ${n.toLocaleString("en")} | ${ms(at("fetch-json"))} | ${ms(at("read-only"))} | ${ms(at("array-buffer"))} | ${ms(at("fetch-json") - at("array-buffer"))} | ${ms(at("import-only"))} | ${ms(at("sdk-items"))} | ${ms(at("sdk-items") - at("read-only") - at("import-only"))} | ${ms(at("sdk-sync") - at("read-only") - at("import-only"))} |`;
+  }));
 
   log("headless Chromium (the page's own timings)…");
   const browser = await launch();
@@ -450,6 +454,14 @@ try {
       : []),
     `| 2. first customer ≤ 5 ms after the first bytes (20 MB/s) | ${ttfc["sdk-items"].text} ms (fetch + res.json(): ${ttfc["fetch-json"].text} ms) | ${mark(ttfc["sdk-items"].med <= 5)} |`,
     `| 3. peak ≤ 20 MB above idle (Node, 100,000); wasm memory ≤ 4 MB | ${sdk.peak} MB with Node's defaults (fetch + res.json(): ${node(labels["fetch-json"]).peak} MB; the body read and nothing parsed: ${node(labels["read-only"]).peak} MB); ${smallSdk.peak} MB with --max-semi-space-size=1 (fetch + res.json(): ${smallFetch.peak} MB); wasm ${sdk.wasm} MB | ${mark(sdk.peakMed <= 20)} (defaults) / ${mark(smallSdk.peakMed <= 20)} (small young generation) / ${mark(Number(sdk.wasm) <= 4)} |`,
+    ...(NODE24
+      ? [
+          (() => {
+            const at = (label) => rows.find((r) => r.runtime === `Node ${NODE24.version}` && r.method === label);
+            return `| 3b. the same on Node ${NODE24.version}: peak ≤ 20 MB above idle (100,000) | ${at(labels["sdk-items"]).peak} MB (fetch + res.json(): ${at(labels["fetch-json"]).peak} MB; the body read and nothing parsed: ${at(labels["read-only"]).peak} MB) | ${mark(at(labels["sdk-items"]).peakMed <= 20)} |`;
+          })(),
+        ]
+      : []),
     `| 4. package ≤ 60 KB gzip (the aim: 40) | ${(gz / 1024).toFixed(1)} KB gzip, ${(br / 1024).toFixed(1)} KB brotli | ${mark(gz <= 60 * 1024)} (aim: ${mark(gz <= 40 * 1024)}) |`,
     `| 5. import + construct ≤ 20 ms (Node, workerd) | Node ${startNode.text} ms, workerd ${startWorkerd.text} ms | ${mark(startNode.med <= 20)} / ${mark(startWorkerd.med <= 20)} |`,
     `| 6. the emulator is not the bottleneck | serves ${Math.round(total / (rawWall / 1000)).toLocaleString("en")} customers/s | ${mark(total / (rawWall / 1000) > 2 * sdk.rate)} |`,
@@ -459,9 +471,9 @@ try {
         `| 8. workerd, ${r.method}: CPU ≤ 0.9× res.json(), peak below it (100,000) | CPU ${r.ratio}× (${r.cpu} vs ${wdRows[0].cpu} ms; the body read as the SDK reads it, nothing parsed: ${wdRows[1].ratio}×; then one JSON.parse a page: ${wdRows[2].ratio}×); peak ${r.peak} vs ${wdRows[0].peak} MB | ${mark(Number(r.ratio) <= 0.9)} / ${mark(r.peakMed < wdRows[0].peakMed)} |`,
     ),
     ...smallSdkRows.map((r) => {
-      const floor = smallRows.find((x) => x.customers === r.customers && x.key === "read-only");
-      const imp = smallRows.find((x) => x.customers === r.customers && x.key === "import-only");
-      return `| 9. ${r.runtime.replace("Node, ", "")}, ${r.method}: CPU ≤ 1.0×, peak ≤ 1.0× of fetch + res.json() | CPU ${r.ratio}× (the body read, nothing parsed, plus the import: ${((floor.cpuMed + imp.cpuMed) / r.base).toFixed(2)}×), peak ${r.peakRatio}× | ${mark(Number(r.ratio) <= 1.0)} / ${mark(Number(r.peakRatio) <= 1.0)} |`;
+      const floor = smallRows.find((x) => x.line === r.line && x.customers === r.customers && x.key === "read-only");
+      const imp = smallRows.find((x) => x.line === r.line && x.customers === r.customers && x.key === "import-only");
+      return `| 9. ${r.runtime}, ${r.method}: CPU ≤ 1.0×, peak ≤ 1.0× of fetch + res.json() | CPU ${r.ratio}× (the body read, nothing parsed, plus the import: ${((floor.cpuMed + imp.cpuMed) / r.base).toFixed(2)}×), peak ${r.peakRatio}× | ${mark(Number(r.ratio) <= 1.0)} / ${mark(Number(r.peakRatio) <= 1.0)} |`;
     }),
     ...[`Node ${process.version}`, ...(NODE24 ? [`Node ${NODE24.version}`] : []), "workerd"].flatMap((rt) =>
       [labels["sdk-items"], labels["sdk-sync"]].map((m) => {
@@ -516,8 +528,8 @@ Where a small page's CPU goes (medians of the same runs; "left" is the SDK's CPU
 body read through the stream and minus the import — the decoding itself, V8 compiling the
 SDK's functions on first call, and the garbage it makes):
 
-| customers | fetch + res.json() | body read (stream), nothing parsed | res.arrayBuffer(), nothing parsed | res.json()'s parse (its CPU minus arrayBuffer's) | import the SDK + construct | SDK for await | left, for await | left, repeat sync |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| Node | customers | fetch + res.json() | body read (stream), nothing parsed | res.arrayBuffer(), nothing parsed | res.json()'s parse (its CPU minus arrayBuffer's) | import the SDK + construct | SDK for await | left, for await | left, repeat sync |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${smallSteps.join("\n")}
 
 Small syncs: "SDK sync, nothing changed" is the repeat sync a scheduled job runs (from the
