@@ -1118,32 +1118,3 @@ mod strict {
         }
     }
 }
-
-/// `cargo test --release --lib record::speed -- --ignored --nocapture`: the walk's speed
-/// over the article's customer (pretty, as the article prints it, and compact), for
-/// comparing a change of the walk before and after.
-#[cfg(test)]
-mod speed {
-    #[test]
-    #[ignore = "a speed measurement that asserts nothing, not a check: run by hand (see above) to compare the walk before and after a change"]
-    fn walk_speed() {
-        let records: Vec<serde_json::Value> = serde_json::from_str(include_str!("../tests/fixtures/article-example.json")).unwrap();
-        for (name, text) in
-            [("pretty", serde_json::to_string_pretty(&records[0]).unwrap()), ("compact", serde_json::to_string(&records[0]).unwrap())]
-        {
-            let body = text.into_bytes();
-            let rounds = 200_000;
-            let mut best = f64::MAX;
-            for _ in 0..5 {
-                let t = std::time::Instant::now();
-                let mut sum = 0u64;
-                for _ in 0..rounds {
-                    sum = sum.wrapping_add(super::fingerprint(std::hint::black_box(&body)).unwrap().content);
-                }
-                std::hint::black_box(sum);
-                best = best.min(t.elapsed().as_secs_f64());
-            }
-            println!("walk {name}: {} bytes, {:.0} MB/s", body.len(), (body.len() * rounds) as f64 / best / 1e6);
-        }
-    }
-}
