@@ -121,6 +121,9 @@ const NODE24 = (() => {
   return path && existsSync(path) ? { version: `v${version}`, path } : null;
 })();
 
+/** The Node lines measured side by side: [label, binary] — the machine's Node, then Node 24. */
+const MEASURED_NODES = [[`Node ${process.version}`, process.execPath], ...(NODE24 ? [[`Node ${NODE24.version}`, NODE24.path]] : [])];
+
 function nodeScript(script, args, env = {}, nodeFlags = [], pin = PIN, node = process.execPath) {
   const argv = ["--expose-gc", ...nodeFlags, new URL(script, import.meta.url).pathname, ...args];
   const [cmd, full] = nodeCommand(argv, pin, node);
@@ -255,10 +258,7 @@ try {
 
   log("small syncs: one page, a fresh process each (import, first fetch and first calls count)…");
   const smallRows = [];
-  // On the machine's Node and on Node 24 (the active LTS line), side by side.
-  const nodeLines = [[`Node ${process.version}`, process.execPath], ...(NODE24 ? [[`Node ${NODE24.version}`, NODE24.path]] : [])];
-  for (const [line, nodePath] of nodeLines)
-  for (const sm of smallMocks) {
+  for (const [line, nodePath, sm] of MEASURED_NODES.flatMap(([line, nodePath]) => smallMocks.map((sm) => [line, nodePath, sm]))) {
     const d = sm.distributors[0];
     const snapshotFile = new URL(`../build/bench-snapshot-small-${d.customerCount}.bin`, import.meta.url).pathname;
     nodeScript("small-run.mjs", ["sdk-sync-prepare", sm.url, d.id, snapshotFile], {}, [], PIN, nodePath);
@@ -284,7 +284,7 @@ try {
   }
   // Where a small page's CPU goes: each step's median, and what is left once the steps any
   // client pays (the body read) and the import are taken away.
-  const smallSteps = nodeLines.flatMap(([line]) => [...new Set(smallRows.map((r) => r.customers))].map((n) => {
+  const smallSteps = MEASURED_NODES.flatMap(([line]) => [...new Set(smallRows.map((r) => r.customers))].map((n) => {
     const at = (m) => smallRows.find((r) => r.line === line && r.customers === n && r.key === m).cpuMed;
     const ms = (x) => `${x.toFixed(0)} ms`;
     return `| ${line} | ${n.toLocaleString("en")} | ${ms(at("fetch-json"))} | ${ms(at("read-only"))} | ${ms(at("array-buffer"))} | ${ms(at("fetch-json") - at("array-buffer"))} | ${ms(at("import-only"))} | ${ms(at("sdk-items"))} | ${ms(at("sdk-items") - at("read-only") - at("import-only"))} | ${ms(at("sdk-sync") - at("read-only") - at("import-only"))} |`;
@@ -392,8 +392,7 @@ try {
     const tagged = { BENCH_SNAPSHOT_TAG: "scale-" };
     scaleSnapshot = { customers: bd.customerCount, bytes: nodeRun("sdk-sync-prepare", big.url, [bd.id], tagged).snapshotBytes };
     const scaleMethods = ["fetch-json", "sdk-items", "sdk-sync"];
-    const lines = [[`Node ${process.version}`, process.execPath], ...(NODE24 ? [[`Node ${NODE24.version}`, NODE24.path]] : [])];
-    for (const [name, path] of lines) {
+    for (const [name, path] of MEASURED_NODES) {
       const r = interleaved(scaleMethods, (m) => nodeRun(m, big.url, [bd.id], tagged, [], PIN, path));
       const b = median(r["fetch-json"].map((x) => x.cpuMs));
       for (const m of scaleMethods) scaleRows.push({ ...row(name, labels[m], r[m], b), customers: bd.customerCount });
@@ -475,7 +474,7 @@ try {
       const imp = smallRows.find((x) => x.line === r.line && x.customers === r.customers && x.key === "import-only");
       return `| 9. ${r.runtime}, ${r.method}: CPU ≤ 1.0×, peak ≤ 1.0× of fetch + res.json() | CPU ${r.ratio}× (the body read, nothing parsed, plus the import: ${((floor.cpuMed + imp.cpuMed) / r.base).toFixed(2)}×), peak ${r.peakRatio}× | ${mark(Number(r.ratio) <= 1.0)} / ${mark(Number(r.peakRatio) <= 1.0)} |`;
     }),
-    ...[`Node ${process.version}`, ...(NODE24 ? [`Node ${NODE24.version}`] : []), "workerd"].flatMap((rt) =>
+    ...[...MEASURED_NODES.map(([line]) => line), "workerd"].flatMap((rt) =>
       [labels["sdk-items"], labels["sdk-sync"]].map((m) => {
         const { a, b, cpuGrowth } = scaleOf(rt, m);
         const heap = a.heapAfterGc && b.heapAfterGc ? `; JS heap after a full GC ${a.heapAfterGc} → ${b.heapAfterGc} MB` : "";

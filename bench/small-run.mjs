@@ -14,8 +14,17 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
-let [method, baseUrl, org, snapshotFile] = process.argv.slice(2);
-const snapshot = method.startsWith("sdk-sync") && snapshotFile && method !== "sdk-sync-prepare" && method !== "sdk-sync-first" ? new Uint8Array(readFileSync(snapshotFile)) : undefined;
+const [arg, baseUrl, org, snapshotFile] = process.argv.slice(2);
+// "-warm": the same page three times before the clock starts (the SDK imported, undici
+// loaded, V8's compilers done with both), then measured a fourth time — a long-lived process
+// (a portal's tab, a Worker isolate) on a later request. CPU and count are the fourth's; no
+// peak is given (maxRSS covers the whole process).
+const WARM_UPS = 3;
+const warm = arg.endsWith("-warm");
+const method = warm ? arg.slice(0, -"-warm".length) : arg;
+const snapshot = method === "sdk-sync" ? new Uint8Array(readFileSync(snapshotFile)) : undefined;
+const pkgDir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
+const importSdk = () => import(new URL("index.node.js", pkgDir).href);
 
 let cpu0 = process.cpuUsage();
 const rss0 = process.memoryUsage.rss();
@@ -30,54 +39,49 @@ const take = (c) => {
   count++;
 };
 
-// "-warm": the same page three times before the clock starts (the SDK imported, undici
-// loaded, V8's compilers done with both), then measured a fourth time — a long-lived process
-// (a portal's tab, a Worker isolate) on a later request. CPU and count are the fourth's; no
-// peak is given (maxRSS covers the whole process).
-const WARM_UPS = 3;
-const warm = method.endsWith("-warm");
-if (warm) method = method.slice(0, -"-warm".length);
-for (let round = warm ? 1 - WARM_UPS : 1; round <= 1; round++) {
-if (round === 1 && warm) {
+/** One run of `method`, start to end. */
+async function once() {
+  if (method === "import-only") {
+    // The SDK's fixed cost alone: the import (the wasm decoded, compiled, instantiated) and
+    // one client constructed; nothing fetched.
+    const { AppxiteClient } = await importSdk();
+    new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
+  } else if (method === "fetch-json" || method === "read-only" || method === "array-buffer") {
+    const q = new URLSearchParams(Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])));
+    const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${q}&page=1`, { headers: HEADERS });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    if (method === "fetch-json") {
+      for (const c of await res.json()) take(c);
+    } else if (method === "array-buffer") {
+      sink += (await res.arrayBuffer()).byteLength;
+    } else {
+      const reader = res.body.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) sink += r.value.length;
+    }
+  } else {
+    const { AppxiteClient } = await importSdk();
+    const client = new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
+    if (method === "sdk-items") {
+      for await (const c of client.customers(org, ALL)) take(c);
+    } else if (method.startsWith("sdk-sync")) {
+      const run = client.sync(org, { ...ALL, snapshot });
+      for await (const change of run) take(change.customer);
+      // A repeat sync hands out nothing here: count the customers it compared.
+      if (method === "sdk-sync") count += run.stats.unchanged;
+      if (method === "sdk-sync-prepare") writeFileSync(snapshotFile, run.snapshot);
+    } else {
+      throw new Error(`unknown method ${method}`);
+    }
+  }
+}
+
+if (warm) {
+  for (let i = 0; i < WARM_UPS; i++) await once();
   count = 0;
   cpu0 = process.cpuUsage();
   t0 = performance.now();
 }
-if (method === "import-only") {
-  // The SDK's fixed cost alone: the import (the wasm decoded, compiled, instantiated) and one
-  // client constructed; nothing fetched.
-  const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
-  const { AppxiteClient } = await import(new URL("index.node.js", dir).href);
-  new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
-} else if (method === "fetch-json" || method === "read-only" || method === "array-buffer") {
-  const q = new URLSearchParams(Object.fromEntries(Object.entries(ALL).map(([k, v]) => [k, String(v)])));
-  const res = await fetch(`${baseUrl}/distis/organizations/details/${org}?${q}&page=1`, { headers: HEADERS });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  if (method === "fetch-json") {
-    for (const c of await res.json()) take(c);
-  } else if (method === "array-buffer") {
-    sink += (await res.arrayBuffer()).byteLength;
-  } else {
-    const reader = res.body.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) sink += r.value.length;
-  }
-} else {
-  const dir = process.env.BENCH_PKG ? new URL(`file://${process.env.BENCH_PKG}/`) : new URL("../pkg/", import.meta.url);
-  const { AppxiteClient } = await import(new URL("index.node.js", dir).href);
-  const client = new AppxiteClient({ baseUrl, referer: "https://bench.example", token: "dev-token" });
-  if (method === "sdk-items") {
-    for await (const c of client.customers(org, ALL)) take(c);
-  } else if (method.startsWith("sdk-sync")) {
-    const run = client.sync(org, { ...ALL, snapshot });
-    for await (const change of run) take(change.customer);
-    // A repeat sync hands out nothing here: count the customers it compared.
-    if (method === "sdk-sync") count += run.stats.unchanged;
-    if (method === "sdk-sync-prepare") writeFileSync(snapshotFile, run.snapshot);
-  } else {
-    throw new Error(`unknown method ${method}`);
-  }
-}
-}
+await once();
 const cpu = process.cpuUsage(cpu0);
 console.log(
   JSON.stringify({

@@ -84,15 +84,14 @@ node -e '
   const { readFileSync, writeFileSync } = require("node:fs");
   const { gzipAsync } = require("@gfx/zopfli");
   const wasm = readFileSync("pkg.tmp/appxite_customers_bg.wasm");
-  gzipAsync(wasm, { numiterations: 15 }).then((z) => {
-  const gz = Buffer.from(z);
-  writeFileSync("pkg.tmp/wasm-inline.js",
-    "// The SDK'"'"'s WebAssembly, gzip then base64 (written by scripts/build-pkg.sh).\n" +
-    "export const wasmGzipBase64 = \"" + gz.toString("base64") + "\";\n");
+  gzipAsync(wasm, { numiterations: 15 }).then((gz) => {
+    writeFileSync("pkg.tmp/wasm-inline.js",
+      "// The SDK'"'"'s WebAssembly, gzip then base64 (written by scripts/build-pkg.sh).\n" +
+      "export const wasmGzipBase64 = \"" + Buffer.from(gz).toString("base64") + "\";\n");
+  });
   writeFileSync("pkg.tmp/wasm-base64.js",
     "// The SDK'"'"'s WebAssembly, base64 (written by scripts/build-pkg.sh).\n" +
     "export const wasmBase64 = \"" + wasm.toString("base64") + "\";\n");
-  });
 '
 # The npm README: the user-facing parts of README.md (between npm:start / npm:end markers).
 awk '/<!-- npm:end -->/ {on=0; next} /<!-- npm:start -->/ {on=1; next} on' on=1 README.md > pkg.tmp/README.md

@@ -310,8 +310,9 @@ impl Drop for AttemptGuard {
 /// buffer of the SDK's (BYOB). workerd's default reader hands out chunks of at most 4 KB, a
 /// read each, and a BYOB read takes everything that has arrived instead (measured on a 20 MB
 /// page: 5,400 → 900 reads, 83–109 → 30–47 ms; a 100,000-customer sync in workerd 2.10× →
-/// 0.98× the time of `res.json()`) — in workerd, at least 64 KB of it (BYOB_AT_LEAST). Node's chunks are already ~64 KB, and its BYOB reads copy
-/// into a fresh buffer each time (CPU +4 %, more memory), so it keeps the default reader.
+/// 0.98× the time of `res.json()`) — in workerd, at least 64 KB of it (BYOB_AT_LEAST).
+/// Node's chunks are already ~64 KB, and its BYOB reads copy into a fresh buffer each time
+/// (CPU +4 %, more memory), so it keeps the default reader.
 enum BodyReader {
     Default {
         reader: ReadableStreamDefaultReader,
@@ -427,16 +428,13 @@ impl ResponseBody for FetchBody {
         let value = value.ok().and_then(|v| v.dyn_into::<Uint8Array>().ok());
         // A BYOB read that meets the end may still carry the last bytes (`readAtLeast`, or
         // `read(view)` as some engines do it): they are the body's, so they are kept.
+        if done {
+            self.reader = None;
+        }
         let value = match value {
-            _ if done => {
-                self.reader = None;
-                match value {
-                    Some(v) if v.length() > 0 => v,
-                    _ => return Ok(false),
-                }
-            }
-            Some(v) => v,
-            None => return Err(Error::Network("the body stream gave a chunk that is not bytes".into())),
+            Some(v) if !done || v.length() > 0 => v,
+            _ if done => return Ok(false),
+            _ => return Err(Error::Network("the body stream gave a chunk that is not bytes".into())),
         };
         if let Some(reader) = &mut self.reader {
             reader.after_read(&value);
